@@ -1,0 +1,47 @@
+#pragma once
+// Simulation: runs a ModelSpec. It copies the spec (which it never changes: policy changes from events
+// and adaptive control live in the simulation's own firm state) and reports through a Recorder.
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "trustsim/recorder.hpp"
+#include "trustsim/spec.hpp"
+
+namespace trustsim {
+
+// Execution resources are an argument, never a global.
+struct Context {
+    int threads = 1;
+    // Called after each step with (steps done, steps in all); return false to stop early (e.g. on SIGINT).
+    std::function<bool(std::int64_t, std::int64_t)> progress{};
+};
+
+class Network;
+
+class Simulation {
+public:
+    Simulation(ModelSpec spec, Context context);
+    ~Simulation();
+    Simulation(const Simulation&) = delete;
+    Simulation& operator=(const Simulation&) = delete;
+
+    // Runs every step, reporting to the recorder. Returns false if the progress callback stopped it.
+    bool run(Recorder& recorder);
+
+    // Advances one step and returns its metrics (for tests and embedding; run() is built on it).
+    StepMetrics step();
+    std::int64_t current_step() const noexcept;
+    const ModelSpec& spec() const noexcept;
+    const Network& network() const noexcept;
+
+    TrustHistogram histogram() const;
+    Snapshot snapshot(bool customers, bool employees) const;
+    CustomerDispositions customer_dispositions() const;
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace trustsim

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs TrustSim's build and analysis dependencies from Debian's packages.
+# Idempotent: packages already present are skipped, so a second run costs only a dpkg query.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ ninja-build pkg-config
+  # C++ libraries fixed by the project
+  libeigen3-dev libboost-dev libhdf5-dev catch2 libbenchmark-dev
+  libyaml-cpp-dev libcli11-dev libomp-dev
+  # distributed sweeps
+  libopenmpi-dev openmpi-bin
+  # analysis (Debian's Python: /usr/bin/python3)
+  python3 python3-numpy python3-h5py python3-pandas python3-xarray python3-matplotlib
+  python3-yaml python3-pytest python3-nbclient python3-nbformat python3-ipykernel
+)
+[ $# -gt 0 ] && packages+=("$@")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing Debian packages: ${missing[*]}" >&2
+  echo "setup: run this script as root (sudo $0) or install them with apt-get install." >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
