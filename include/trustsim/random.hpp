@@ -66,7 +66,8 @@ public:
     bool bernoulli(double p) noexcept { return uniform() < p; }
     // Uniform integer in [0, n), n > 0 (Lemire's multiply-shift; bias below 2^-32 for n < 2^32).
     std::uint64_t below(std::uint64_t n) noexcept {
-        return static_cast<std::uint64_t>((static_cast<unsigned __int128>((*this)()) * n) >> 64);
+        __extension__ using wide = unsigned __int128;
+        return static_cast<std::uint64_t>((static_cast<wide>((*this)()) * n) >> 64);
     }
 
 private:

@@ -1,1 +1,622 @@
-// placeholder: being written
+#include "trustsim/simulation.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include <boost/random/beta_distribution.hpp>
+
+#include "trustsim/errors.hpp"
+#include "trustsim/network.hpp"
+#include "trustsim/parallel.hpp"
+#include "trustsim/perception.hpp"
+#include "trustsim/random.hpp"
+
+namespace trustsim {
+namespace {
+
+float draw(const Distribution& d, Stream& rng) {
+    switch (d.kind) {
+        case Distribution::Kind::beta: return static_cast<float>(boost::random::beta_distribution<double>(d.a, d.b)(rng));
+        case Distribution::Kind::uniform: return static_cast<float>(d.a + (d.b - d.a) * rng.uniform());
+        case Distribution::Kind::constant: return static_cast<float>(d.a);
+    }
+    throw InternalError("unknown distribution kind");
+}
+
+struct Disposition {
+    float propensity, honesty, reciprocity;
+};
+
+Disposition draw_disposition(const Dispositions& d, Stream& rng) {
+    const float propensity = draw(d.propensity_to_trust, rng);
+    const float honesty = draw(d.honesty, rng);
+    return {propensity, honesty, draw(d.reciprocity, rng)};
+}
+
+Perception starting_perception(const std::optional<Perception>& given, float propensity) {
+    return given ? *given : initial_perception(propensity);
+}
+
+// What a customer experienced with a firm this step, kept for word of mouth. A full interaction carries
+// all four signals; a breach carries only its reliability signal of 0.
+struct Experience {
+    static constexpr std::uint8_t delivered = 1, self_serving = 2, breach_only = 4;
+    std::int16_t firm = -1;        // -1: nothing to tell
+    std::uint8_t flags = 0;
+    std::int8_t intimacy_code = 0; // intimacy signal x 2: 0, 1 (one half) or 2
+    float valence = 0;             // change in the teller's trust
+};
+
+// Accumulator slots, per firm, of the customer phases.
+enum Slot : std::size_t {
+    active, churn_in, churn_out, triggers, lost_sales, purchases, checks, checked_good_faith,
+    fraud_attempts, fraud_detected, oversold, promoters, detractors, respondents, wom_positive, wom_negative,
+    slot_count
+};
+// Accumulator slots, per firm, of the end-of-step measurement.
+enum Measure : std::size_t { m_customers, m_trust, m_credibility, m_reliability, m_intimacy, m_self, m_distrust, m_trust_all, measure_count };
+
+struct FirmState {
+    FirmSpec policy;  // in force now: events and adaptive control change it
+    std::int64_t first_employee = 0, employee_count = 0;
+    double trust_in_customers = 0.5;
+    std::vector<double> window_fraud_loss, window_revenue;  // adaptive control's recent history
+};
+
+}  // namespace
+
+struct Simulation::State {
+    ModelSpec spec;
+    Context context;
+    int firms;
+    std::int64_t customers, employees;
+    std::int64_t step = 0;
+    std::uint64_t seed;
+    Network network;
+    std::vector<FirmState> firm;
+
+    // Customers, structure of arrays. Perceptions are [customer * firms + firm].
+    Eigen::ArrayXf c_propensity, c_honesty, c_reciprocity;
+    std::vector<std::uint8_t> c_opportunist;
+    std::vector<std::int16_t> c_firm;
+    std::vector<Perception> c_perception;
+    std::vector<Experience> c_experience;
+    // Scandal awareness, one array per scandal event, double-buffered so word of mouth reads the start of the phase.
+    std::vector<std::vector<std::uint8_t>> aware, aware_next;
+
+    // Employees, grouped by firm.
+    Eigen::ArrayXf e_propensity, e_honesty, e_reciprocity, e_trust, e_trustworthiness;
+    std::vector<std::int16_t> e_firm;
+    std::vector<Perception> e_perception;
+    std::vector<std::uint8_t> e_quit;
+
+    State(ModelSpec s, Context c);
+    Perception& perception(std::int64_t k, int f) { return c_perception[static_cast<std::size_t>(k * firms + f)]; }
+    const Perception& perception(std::int64_t k, int f) const {
+        return c_perception[static_cast<std::size_t>(k * firms + f)];
+    }
+    int choose_firm(std::int64_t k, Stream& rng) const;
+    void hire(std::int64_t e, Stream& rng);
+
+    void apply_events(std::vector<double>& breach_size);
+    void employees_phase();
+    std::vector<double> customers_phase(const std::vector<double>& breach_size);
+    void word_of_mouth_phase(std::vector<double>& tally);
+    StepMetrics firms_phase(const std::vector<double>& tally);
+};
+
+Simulation::State::State(ModelSpec s, Context c)
+    : spec(std::move(s)), context(std::move(c)), firms(static_cast<int>(spec.firms.size())), customers(spec.customers.count),
+      employees(0), seed(static_cast<std::uint64_t>(spec.simulation.seed)) {
+    if (firms < 1 || firms > std::numeric_limits<std::int16_t>::max()) throw InternalError("firm count out of range");
+    context.threads = std::max(1, context.threads);
+    for (const auto& f : spec.firms) {
+        FirmState state;
+        state.policy = f;
+        state.first_employee = employees;
+        state.employee_count = f.employees;
+        employees += f.employees;
+        firm.push_back(std::move(state));
+    }
+
+    const auto n = static_cast<std::size_t>(customers);
+    c_propensity.resize(customers);
+    c_honesty.resize(customers);
+    c_reciprocity.resize(customers);
+    c_opportunist.assign(n, 0);
+    c_firm.assign(n, 0);
+    c_perception.resize(n * static_cast<std::size_t>(firms));
+    c_experience.assign(n, Experience{});
+    parallel_for((customers + agents_per_block - 1) / agents_per_block, context.threads, [&](std::int64_t block) {
+        for (std::int64_t k = block * agents_per_block; k < std::min(customers, (block + 1) * agents_per_block); ++k) {
+            Stream rng(seed, Phase::setup_customers, 0, static_cast<std::uint64_t>(k));
+            const bool opportunist = rng.bernoulli(spec.customers.opportunist_share);
+            const Disposition d = draw_disposition(spec.customers.dispositions, rng);
+            c_opportunist[static_cast<std::size_t>(k)] = opportunist;
+            c_propensity[k] = d.propensity;
+            c_honesty[k] = opportunist ? 0.0f : d.honesty;
+            c_reciprocity[k] = opportunist ? 0.0f : d.reciprocity;
+            for (int f = 0; f < firms; ++f) perception(k, f) = starting_perception(spec.customers.initial_perception, d.propensity);
+            c_firm[static_cast<std::size_t>(k)] = static_cast<std::int16_t>(choose_firm(k, rng));
+        }
+    });
+
+    const auto m = static_cast<std::size_t>(employees);
+    e_propensity.resize(employees);
+    e_honesty.resize(employees);
+    e_reciprocity.resize(employees);
+    e_trust.resize(employees);
+    e_trustworthiness.resize(employees);
+    e_firm.resize(m);
+    e_perception.resize(m);
+    e_quit.assign(m, 0);
+    for (int f = 0; f < firms; ++f)
+        for (std::int64_t e = firm[f].first_employee; e < firm[f].first_employee + firm[f].employee_count; ++e) {
+            e_firm[static_cast<std::size_t>(e)] = static_cast<std::int16_t>(f);
+            Stream rng(seed, Phase::setup_employees, 0, static_cast<std::uint64_t>(e));
+            hire(e, rng);
+        }
+
+    for (const auto& event : spec.events)
+        if (event.kind == Event::Kind::scandal) {
+            aware.emplace_back(n, 0);
+            aware_next.emplace_back(n, 0);
+        }
+    network = build_network(spec.network, customers, seed, context.threads);
+}
+
+// Loyalty failed (or at the start): pick a firm with probability proportional to exp(beta_c T).
+int Simulation::State::choose_firm(std::int64_t k, Stream& rng) const {
+    std::array<double, 64> small_weights;
+    std::vector<double> large_weights;
+    double* weights = small_weights.data();
+    if (firms > static_cast<int>(small_weights.size())) {
+        large_weights.resize(static_cast<std::size_t>(firms));
+        weights = large_weights.data();
+    }
+    const float lambda = static_cast<float>(spec.behaviour.trust_lambda);
+    double highest = -std::numeric_limits<double>::infinity();
+    for (int f = 0; f < firms; ++f) {
+        weights[f] = spec.behaviour.choice_beta * trust(perception(k, f), lambda);
+        highest = std::max(highest, weights[f]);
+    }
+    double total = 0;
+    for (int f = 0; f < firms; ++f) total += (weights[f] = std::exp(weights[f] - highest));
+    double pick = rng.uniform() * total;
+    for (int f = 0; f < firms - 1; ++f)
+        if ((pick -= weights[f]) < 0) return f;
+    return firms - 1;
+}
+
+// A new employee (at the start, or replacing one who quit): fresh dispositions and initial perception.
+void Simulation::State::hire(std::int64_t e, Stream& rng) {
+    const Disposition d = draw_disposition(spec.employees.dispositions, rng);
+    e_propensity[e] = d.propensity;
+    e_honesty[e] = d.honesty;
+    e_reciprocity[e] = d.reciprocity;
+    auto& p = e_perception[static_cast<std::size_t>(e)];
+    p = starting_perception(spec.employees.initial_perception, d.propensity);
+    e_trust[e] = trust(p, static_cast<float>(spec.behaviour.trust_lambda));
+    e_trustworthiness[e] = reciprocal_goodwill(d.honesty, d.reciprocity, e_trust[e]);
+}
+
+// Scheduled events that start this step. Policy changes take effect at once; breaches are applied by the
+// customer phase (which owns customer state), scandals by word of mouth while they last.
+void Simulation::State::apply_events(std::vector<double>& breach_size) {
+    for (const auto& event : spec.events) {
+        if (event.step != step) continue;
+        auto& f = firm[static_cast<std::size_t>(event.firm)];
+        switch (event.kind) {
+            case Event::Kind::policy:
+                for (const auto& change : event.changes) f.policy.*change.field = change.value;
+                break;
+            case Event::Kind::breach:
+                breach_size[static_cast<std::size_t>(event.firm)] =
+                    1.0 - (1.0 - breach_size[static_cast<std::size_t>(event.firm)]) * (1.0 - event.size);
+                break;
+            case Event::Kind::scandal: break;
+        }
+    }
+}
+
+// Phase A: every employee perceives its firm, updates its trust and trustworthiness, and may quit.
+void Simulation::State::employees_phase() {
+    const auto& b = spec.behaviour;
+    const auto lambda = static_cast<float>(b.trust_lambda);
+    parallel_for((employees + agents_per_block - 1) / agents_per_block, context.threads, [&](std::int64_t block) {
+        for (std::int64_t e = block * agents_per_block; e < std::min(employees, (block + 1) * agents_per_block); ++e) {
+            const auto& policy = firm[static_cast<std::size_t>(e_firm[static_cast<std::size_t>(e)])].policy;
+            Stream rng(seed, Phase::employees, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(e));
+            auto& p = e_perception[static_cast<std::size_t>(e)];
+            move_toward(p.credibility, static_cast<float>(policy.competence), static_cast<float>(b.rate_credibility));
+            move_toward(p.reliability, rng.bernoulli(policy.reliability_to_staff) ? 1.0f : 0.0f, static_cast<float>(b.rate_reliability));
+            move_toward(p.intimacy, static_cast<float>(1.0 - policy.control_employees), static_cast<float>(b.rate_intimacy));
+            move_toward(p.self_orientation, static_cast<float>((policy.control_employees + policy.sales_pressure) / 2),
+                        static_cast<float>(b.rate_self_orientation));
+            const float t = trust(p, lambda);
+            const bool quits = rng.bernoulli(b.quit_trust_sensitivity * (1.0 - t) + b.quit_base);
+            e_quit[static_cast<std::size_t>(e)] = quits;
+            if (quits) {
+                hire(e, rng);
+            } else {
+                e_trust[e] = t;
+                e_trustworthiness[e] = reciprocal_goodwill(e_honesty[e], e_reciprocity[e], t);
+            }
+        }
+    });
+}
+
+// Phase B: active customers stay or switch, may get a trigger, buy or not, are served, checked or trusted,
+// act in good or bad faith, and update their perception of the firm. Returns per-firm tallies.
+std::vector<double> Simulation::State::customers_phase(const std::vector<double>& breach_size) {
+    const auto& b = spec.behaviour;
+    const auto lambda = static_cast<float>(b.trust_lambda);
+    const bool any_breach = std::any_of(breach_size.begin(), breach_size.end(), [](double s) { return s > 0; });
+    return reduce_in_blocks(customers, static_cast<std::size_t>(firms) * slot_count, context.threads, [&](std::int64_t k, double* tally) {
+        auto& experience = c_experience[static_cast<std::size_t>(k)];
+        experience = Experience{};
+        int f = c_firm[static_cast<std::size_t>(k)];
+        if (any_breach && breach_size[static_cast<std::size_t>(f)] > 0) {
+            auto& p = perception(k, f);
+            const float before = trust(p, lambda);
+            p.reliability *= static_cast<float>(1.0 - breach_size[static_cast<std::size_t>(f)]);
+            experience = {static_cast<std::int16_t>(f), Experience::breach_only, 0, trust(p, lambda) - before};
+        }
+        Stream rng(seed, Phase::customers, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(k));
+        if (!rng.bernoulli(spec.customers.visit_rate)) return;
+        if (!rng.bernoulli(logistic(b.loyalty_beta * (trust(perception(k, f), lambda) - b.loyalty_threshold)))) {
+            const int chosen = choose_firm(k, rng);
+            if (chosen != f) {
+                tally[f * slot_count + churn_out] += 1;
+                tally[chosen * slot_count + churn_in] += 1;
+                f = chosen;
+                c_firm[static_cast<std::size_t>(k)] = static_cast<std::int16_t>(f);
+            }
+        }
+        double* t = tally + f * slot_count;
+        const auto& policy = firm[static_cast<std::size_t>(f)].policy;
+        auto& p = perception(k, f);
+        t[active] += 1;
+        if (rng.bernoulli(policy.triggers)) {
+            t[triggers] += 1;
+            p.credibility += static_cast<float>(b.trigger_boost) * (1.0f - p.credibility);
+        }
+        const float before = trust(p, lambda);
+        if (!rng.bernoulli(logistic(b.purchase_beta * (before - b.purchase_threshold)))) {
+            t[lost_sales] += 1;
+            return;
+        }
+        t[purchases] += 1;
+        const auto& staff = firm[static_cast<std::size_t>(f)];
+        const auto server = staff.first_employee + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(staff.employee_count)));
+        const double q = e_trustworthiness[server];
+        const bool checked = rng.bernoulli(policy.control_customers);
+        const bool trusted_first = !checked && rng.bernoulli(policy.trust_first);
+        const bool delivered = rng.bernoulli(q);
+        const bool oversold = rng.bernoulli(policy.sales_pressure * (1.0 - q));
+        const bool good_faith = rng.bernoulli(reciprocal_goodwill(c_honesty[k], c_reciprocity[k], p.intimacy));
+        if (!good_faith) {
+            t[fraud_attempts] += 1;
+            if (checked) t[fraud_detected] += 1;
+        }
+        if (checked) {
+            t[checks] += 1;
+            if (good_faith) t[checked_good_faith] += 1;
+        }
+        if (oversold) t[Slot::oversold] += 1;
+
+        const bool self_serving = checked || oversold;
+        const int intimacy_code = trusted_first ? 2 : checked ? 0 : 1;
+        move_toward(p.credibility, delivered ? static_cast<float>(policy.competence) : 0.0f, static_cast<float>(b.rate_credibility));
+        move_toward(p.reliability, delivered ? 1.0f : 0.0f, static_cast<float>(b.rate_reliability));
+        move_toward(p.intimacy, 0.5f * static_cast<float>(intimacy_code), static_cast<float>(b.rate_intimacy));
+        move_toward(p.self_orientation, self_serving ? 1.0f : 0.0f, static_cast<float>(b.rate_self_orientation));
+        const float after = trust(p, lambda);
+        if (experience.firm < 0)  // a breach this step is what this customer tells of
+            experience = {static_cast<std::int16_t>(f),
+                          static_cast<std::uint8_t>((delivered ? Experience::delivered : 0) | (self_serving ? Experience::self_serving : 0)),
+                          static_cast<std::int8_t>(intimacy_code), after - before};
+
+        const int score = std::min(10, static_cast<int>(std::floor(10.0 * after / b.nps_full_trust)));
+        t[respondents] += 1;
+        if (score >= 9) t[promoters] += 1;
+        if (score <= 6) t[detractors] += 1;
+    });
+}
+
+// Phase C: each customer pulls what its neighbours experienced this step, and scandals spread by media and
+// by aware neighbours (hazard media + contagion x aware share of neighbours: the Bass model on a network).
+void Simulation::State::word_of_mouth_phase(std::vector<double>& tally) {
+    const auto& b = spec.behaviour;
+    const bool well_mixed = spec.network.kind == NetworkSpec::Kind::well_mixed;
+    if (spec.network.kind == NetworkSpec::Kind::none && aware.empty()) return;
+    const auto contacts = static_cast<std::int64_t>(std::llround(spec.network.mean_degree));
+    const auto rate = static_cast<float>(b.rate_word_of_mouth);
+
+    std::vector<const Event*> scandals;
+    std::vector<std::size_t> running;  // indices into `aware` of scandals running this step
+    for (const auto& event : spec.events)
+        if (event.kind == Event::Kind::scandal) {
+            if (step >= event.step && step < event.step + event.duration) running.push_back(scandals.size());
+            scandals.push_back(&event);
+        }
+    for (const auto s : running) aware_next[s] = aware[s];
+
+    const auto wom = reduce_in_blocks(customers, static_cast<std::size_t>(firms) * 2, context.threads, [&](std::int64_t j, double* heard) {
+        Stream rng(seed, Phase::word_of_mouth, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(j));
+        std::array<std::int64_t, 64> drawn;
+        const std::int64_t* begin = nullptr;
+        const std::int64_t* end = nullptr;
+        std::vector<std::int64_t> many;
+        std::int64_t* list = drawn.data();
+        std::int64_t degree = 0;
+        if (well_mixed) {
+            degree = customers > 1 ? contacts : 0;
+            if (degree > static_cast<std::int64_t>(drawn.size())) {
+                many.resize(static_cast<std::size_t>(degree));
+                list = many.data();
+            }
+            for (std::int64_t c = 0; c < degree; ++c) {
+                auto other = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(customers - 1)));
+                list[c] = other >= j ? other + 1 : other;
+            }
+            begin = list;
+            end = list + degree;
+        }
+        const auto for_each_neighbour = [&](auto visit) {
+            if (well_mixed) {
+                for (auto it = begin; it != end; ++it) visit(*it);
+            } else {
+                for (auto it = network.neighbours_begin(j); it != network.neighbours_end(j); ++it) visit(*it);
+            }
+        };
+        if (!well_mixed) degree = network.degree(j);
+
+        for_each_neighbour([&](std::int64_t i) {
+            const Experience& x = c_experience[static_cast<std::size_t>(i)];
+            if (x.firm < 0 || x.valence == 0) return;
+            const bool positive = x.valence > 0;
+            if (!rng.bernoulli(positive ? b.wom_positive : b.wom_negative)) return;
+            heard[x.firm * 2 + (positive ? 0 : 1)] += 1;
+            auto& p = perception(j, x.firm);
+            const bool delivered = x.flags & Experience::delivered;
+            move_toward(p.reliability, delivered ? 1.0f : 0.0f, rate);
+            if (x.flags & Experience::breach_only) return;
+            move_toward(p.credibility, delivered ? static_cast<float>(firm[static_cast<std::size_t>(x.firm)].policy.competence) : 0.0f, rate);
+            move_toward(p.intimacy, 0.5f * static_cast<float>(x.intimacy_code), rate);
+            move_toward(p.self_orientation, (x.flags & Experience::self_serving) ? 1.0f : 0.0f, rate);
+        });
+
+        for (const auto s : running) {
+            if (aware[s][static_cast<std::size_t>(j)]) continue;
+            std::int64_t aware_neighbours = 0;
+            for_each_neighbour([&](std::int64_t i) { aware_neighbours += aware[s][static_cast<std::size_t>(i)]; });
+            const Event& scandal = *scandals[s];
+            const double hazard = scandal.media + (degree > 0 ? scandal.contagion * static_cast<double>(aware_neighbours) / static_cast<double>(degree) : 0.0);
+            if (rng.bernoulli(hazard)) {
+                aware_next[s][static_cast<std::size_t>(j)] = 1;
+                perception(j, scandal.firm).credibility *= static_cast<float>(1.0 - scandal.size);
+            }
+        }
+    });
+    for (const auto s : running) std::swap(aware[s], aware_next[s]);
+    for (int f = 0; f < firms; ++f) {
+        tally[f * slot_count + wom_positive] += wom[static_cast<std::size_t>(f) * 2];
+        tally[f * slot_count + wom_negative] += wom[static_cast<std::size_t>(f) * 2 + 1];
+    }
+}
+
+// Phase D and measurement: accounts, the firms' trust in customers, adaptive control, and the step's metrics.
+StepMetrics Simulation::State::firms_phase(const std::vector<double>& tally) {
+    const auto& b = spec.behaviour;
+    const auto lambda = static_cast<float>(b.trust_lambda);
+    StepMetrics metrics;
+    metrics.step = step;
+    metrics.values.assign(static_cast<std::size_t>(firms), {});
+
+    const auto measured = reduce_in_blocks(customers, static_cast<std::size_t>(firms) * measure_count, context.threads, [&](std::int64_t k, double* sum) {
+        const int own = c_firm[static_cast<std::size_t>(k)];
+        for (int f = 0; f < firms; ++f) {
+            const auto& p = perception(k, f);
+            const float t = trust(p, lambda);
+            double* s = sum + f * measure_count;
+            s[m_trust_all] += t;
+            if (f != own) continue;
+            s[m_customers] += 1;
+            s[m_trust] += t;
+            s[m_credibility] += p.credibility;
+            s[m_reliability] += p.reliability;
+            s[m_intimacy] += p.intimacy;
+            s[m_self] += p.self_orientation;
+            if (t < b.distrust_threshold) s[m_distrust] += 1;
+        }
+    });
+
+    std::vector<std::int64_t> latest_scandal(static_cast<std::size_t>(firms), -1);
+    {
+        std::int64_t s = 0;
+        for (const auto& event : spec.events)
+            if (event.kind == Event::Kind::scandal) {
+                if (event.step <= step) latest_scandal[static_cast<std::size_t>(event.firm)] = s;
+                ++s;
+            }
+    }
+
+    for (int f = 0; f < firms; ++f) {
+        auto& state = firm[static_cast<std::size_t>(f)];
+        const auto& policy = state.policy;
+        const double* t = tally.data() + f * slot_count;
+        const double* m = measured.data() + f * measure_count;
+        const auto at = [&](Metric metric) -> double& { return metrics.at(f, metric); };
+        const double n_own = m[m_customers];
+        const auto mean_own = [&](double total) { return n_own > 0 ? total / n_own : std::nan(""); };
+
+        at(Metric::customers) = n_own;
+        at(Metric::share) = n_own / static_cast<double>(customers);
+        at(Metric::active) = t[active];
+        at(Metric::purchases) = t[purchases];
+        at(Metric::lost_sales) = t[lost_sales];
+        at(Metric::churn_in) = t[churn_in];
+        at(Metric::churn_out) = t[churn_out];
+        at(Metric::trust) = mean_own(m[m_trust]);
+        at(Metric::trust_all) = m[m_trust_all] / static_cast<double>(customers);
+        at(Metric::credibility) = mean_own(m[m_credibility]);
+        at(Metric::reliability) = mean_own(m[m_reliability]);
+        at(Metric::intimacy) = mean_own(m[m_intimacy]);
+        at(Metric::self_orientation) = mean_own(m[m_self]);
+        at(Metric::distrust_share) = mean_own(m[m_distrust]);
+        at(Metric::nps) = t[respondents] > 0 ? 100.0 * (t[promoters] - t[detractors]) / t[respondents] : std::nan("");
+        at(Metric::checks) = t[checks];
+        at(Metric::fraud_attempts) = t[fraud_attempts];
+        at(Metric::fraud_detected) = t[fraud_detected];
+        const double fraud_loss = (t[fraud_attempts] - t[fraud_detected]) * policy.fraud_loss;
+        at(Metric::fraud_loss) = fraud_loss;
+        at(Metric::triggers) = t[triggers];
+        at(Metric::oversold) = t[oversold];
+
+        double quits = 0, employee_trust = 0, trustworthiness = 0;
+        for (std::int64_t e = state.first_employee; e < state.first_employee + state.employee_count; ++e) {
+            quits += e_quit[static_cast<std::size_t>(e)];
+            employee_trust += e_trust[e];
+            trustworthiness += e_trustworthiness[e];
+        }
+        const double revenue = policy.price * (t[purchases] + policy.oversell_markup * t[oversold]);
+        const double costs = policy.check_cost * t[checks] + fraud_loss + policy.hire_cost * quits + policy.trigger_cost * t[triggers];
+        at(Metric::revenue) = revenue;
+        at(Metric::costs) = costs;
+        at(Metric::profit) = policy.margin * revenue - costs;
+        at(Metric::employee_trust) = employee_trust / static_cast<double>(state.employee_count);
+        at(Metric::employee_trustworthiness) = trustworthiness / static_cast<double>(state.employee_count);
+        at(Metric::quits) = quits;
+        at(Metric::wom_positive) = t[wom_positive];
+        at(Metric::wom_negative) = t[wom_negative];
+        at(Metric::control_customers) = policy.control_customers;
+        if (t[checks] > 0) state.trust_in_customers += b.firm_learning_rate * (t[checked_good_faith] / t[checks] - state.trust_in_customers);
+        at(Metric::trust_in_customers) = state.trust_in_customers;
+        double aware_share = 0;
+        if (const auto s = latest_scandal[static_cast<std::size_t>(f)]; s >= 0) {
+            const auto& flags = aware[static_cast<std::size_t>(s)];
+            aware_share = static_cast<double>(std::count(flags.begin(), flags.end(), std::uint8_t{1})) / static_cast<double>(customers);
+        }
+        at(Metric::scandal_awareness) = aware_share;
+
+        // Adaptive control: a fraud-loss rate over the window above threshold raises checks on everyone.
+        auto& adaptive = state.policy.adaptive_control;
+        if (adaptive.enabled) {
+            state.window_fraud_loss.push_back(fraud_loss);
+            state.window_revenue.push_back(revenue);
+            if (static_cast<std::int64_t>(state.window_revenue.size()) > adaptive.window) {
+                state.window_fraud_loss.erase(state.window_fraud_loss.begin());
+                state.window_revenue.erase(state.window_revenue.begin());
+            }
+            const double loss = std::accumulate(state.window_fraud_loss.begin(), state.window_fraud_loss.end(), 0.0);
+            const double income = std::accumulate(state.window_revenue.begin(), state.window_revenue.end(), 0.0);
+            const bool over = income > 0 ? loss / income > adaptive.threshold : loss > 0;
+            auto& kappa = state.policy.control_customers;
+            kappa = over ? std::min(adaptive.ceiling, kappa + adaptive.raise) : std::max(adaptive.floor, kappa - adaptive.relax);
+        }
+    }
+    return metrics;
+}
+
+Simulation::Simulation(ModelSpec spec, Context context) : state_(std::make_unique<State>(std::move(spec), std::move(context))) {}
+Simulation::~Simulation() = default;
+
+std::int64_t Simulation::current_step() const noexcept { return state_->step; }
+const ModelSpec& Simulation::spec() const noexcept { return state_->spec; }
+const Network& Simulation::network() const noexcept { return state_->network; }
+
+StepMetrics Simulation::step() {
+    auto& s = *state_;
+    std::vector<double> breach_size(static_cast<std::size_t>(s.firms), 0.0);
+    s.apply_events(breach_size);
+    s.employees_phase();
+    auto tally = s.customers_phase(breach_size);
+    s.word_of_mouth_phase(tally);
+    auto metrics = s.firms_phase(tally);
+    ++s.step;
+    return metrics;
+}
+
+namespace {
+// Recording happens after steps k-1, 2k-1, ... and after the last step.
+bool due(std::int64_t done, std::int64_t every, std::int64_t steps) { return done == steps || (every > 0 && done % every == 0); }
+}  // namespace
+
+bool Simulation::run(Recorder& recorder) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto& spec = state_->spec;
+    const auto steps = spec.simulation.steps;
+    const auto& record = spec.record;
+    recorder.begin(spec, customer_dispositions());
+    while (current_step() < steps) {
+        recorder.record_step(step());
+        const auto done = current_step();
+        if (record.histogram_every > 0 && due(done, record.histogram_every, steps)) recorder.record_histogram(histogram());
+        if ((record.snapshot_customers || record.snapshot_employees) && due(done, record.snapshot_every, steps))
+            recorder.record_snapshot(snapshot(record.snapshot_customers, record.snapshot_employees));
+        if (state_->context.progress && !state_->context.progress(done, steps)) return false;
+    }
+    recorder.end(RunInfo{state_->context.threads, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()});
+    return true;
+}
+
+TrustHistogram Simulation::histogram() const {
+    const auto& s = *state_;
+    TrustHistogram h;
+    h.step = s.step - 1;
+    h.bins = s.spec.record.histogram_bins;
+    const auto lambda = static_cast<float>(s.spec.behaviour.trust_lambda);
+    const auto counts = reduce_in_blocks(s.customers, static_cast<std::size_t>(s.firms * h.bins), s.context.threads, [&](std::int64_t k, double* c) {
+        for (int f = 0; f < s.firms; ++f) {
+            const auto bin = std::clamp(static_cast<std::int64_t>(trust(s.perception(k, f), lambda) * static_cast<float>(h.bins)), std::int64_t{0}, h.bins - 1);
+            c[f * h.bins + bin] += 1;
+        }
+    });
+    h.counts.assign(counts.begin(), counts.end());
+    return h;
+}
+
+Snapshot Simulation::snapshot(bool customers, bool employees) const {
+    const auto& s = *state_;
+    Snapshot snap;
+    snap.step = s.step - 1;
+    snap.has_customers = customers;
+    snap.has_employees = employees;
+    const auto lambda = static_cast<float>(s.spec.behaviour.trust_lambda);
+    if (customers) {
+        auto& c = snap.customers;
+        c.firm = s.c_firm;
+        c.trust.resize(s.c_perception.size());
+        c.perception.resize(s.c_perception.size() * 4);
+        for (std::size_t i = 0; i < s.c_perception.size(); ++i) {
+            const auto& p = s.c_perception[i];
+            c.trust[i] = trust(p, lambda);
+            std::copy_n(std::array{p.credibility, p.reliability, p.intimacy, p.self_orientation}.begin(), 4, c.perception.begin() + static_cast<std::ptrdiff_t>(4 * i));
+        }
+    }
+    if (employees) {
+        auto& e = snap.employees;
+        const auto copy = [](const Eigen::ArrayXf& a) { return std::vector<float>(a.data(), a.data() + a.size()); };
+        e.firm = s.e_firm;
+        e.trust = copy(s.e_trust);
+        e.trustworthiness = copy(s.e_trustworthiness);
+        e.honesty = copy(s.e_honesty);
+        e.reciprocity = copy(s.e_reciprocity);
+        e.propensity = copy(s.e_propensity);
+    }
+    return snap;
+}
+
+CustomerDispositions Simulation::customer_dispositions() const {
+    const auto& s = *state_;
+    const auto copy = [](const Eigen::ArrayXf& a) { return std::vector<float>(a.data(), a.data() + a.size()); };
+    return {copy(s.c_propensity), copy(s.c_honesty), copy(s.c_reciprocity), s.c_opportunist};
+}
+
+}  // namespace trustsim

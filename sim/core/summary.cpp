@@ -1,1 +1,58 @@
-// placeholder: being written
+#include "trustsim/summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace trustsim {
+
+void SummaryRecorder::begin(const ModelSpec& spec, const CustomerDispositions&) {
+    names_.clear();
+    for (const auto& f : spec.firms) names_.push_back(f.name);
+    history_.clear();
+    profit_.assign(names_.size(), 0.0);
+    revenue_.assign(names_.size(), 0.0);
+}
+
+void SummaryRecorder::record_step(const StepMetrics& metrics) {
+    for (std::size_t f = 0; f < names_.size(); ++f) {
+        profit_[f] += metrics.at(static_cast<int>(f), Metric::profit);
+        revenue_[f] += metrics.at(static_cast<int>(f), Metric::revenue);
+    }
+    history_.push_back(metrics);
+}
+
+void SummaryRecorder::end(const RunInfo& info) { info_ = info; }
+
+std::vector<SummaryRecorder::FirmSummary> SummaryRecorder::firms() const {
+    std::vector<FirmSummary> out;
+    if (history_.empty()) return out;
+    const auto tail = std::max<std::size_t>(1, history_.size() / 10);
+    for (std::size_t f = 0; f < names_.size(); ++f) {
+        const int firm = static_cast<int>(f);
+        double nps_sum = 0, nps_steps = 0;
+        for (auto it = history_.end() - static_cast<std::ptrdiff_t>(tail); it != history_.end(); ++it)
+            if (const double v = it->at(firm, Metric::nps); !std::isnan(v)) {
+                nps_sum += v;
+                nps_steps += 1;
+            }
+        out.push_back({names_[f], history_.back().at(firm, Metric::trust), history_.back().at(firm, Metric::share),
+                       nps_steps > 0 ? nps_sum / nps_steps : std::nan(""), profit_[f], revenue_[f]});
+    }
+    return out;
+}
+
+std::string SummaryRecorder::table() const {
+    std::string out = "firm                  trust   share     NPS   cum. revenue    cum. profit\n";
+    char line[160];
+    for (const auto& f : firms()) {
+        std::snprintf(line, sizeof line, "%-20.20s %6.3f %7.1f%% %7.1f %14.1f %14.1f\n", f.name.c_str(), f.trust, 100 * f.share, f.nps,
+                      f.cumulative_revenue, f.cumulative_profit);
+        out += line;
+    }
+    if (!history_.empty())
+        out += "(trust and share at the last step; NPS of buyers over the last tenth of the run)\n";
+    return out;
+}
+
+}  // namespace trustsim

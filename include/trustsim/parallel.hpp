@@ -1,0 +1,49 @@
+#pragma once
+// Deterministic parallel loops over OpenMP. Work is cut into fixed blocks whose boundaries do not depend
+// on the thread count; per-block partial sums are combined in block order, so floating-point results are
+// bitwise identical for any number of threads. An exception thrown inside a loop body is caught there
+// and rethrown on the calling thread after the loop (it must never escape a worker thread).
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <vector>
+
+namespace trustsim {
+
+template <class Body>
+void parallel_for(std::int64_t count, int threads, Body body) {
+    std::exception_ptr first_error;
+    std::mutex error_mutex;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, threads))
+    for (std::int64_t i = 0; i < count; ++i) {
+        try {
+            body(i);
+        } catch (...) {
+            const std::lock_guard lock(error_mutex);
+            if (!first_error) first_error = std::current_exception();
+        }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+}
+
+inline constexpr std::int64_t agents_per_block = 2048;
+
+// Calls body(i, partial) for every i in [0, n), where `partial` is the accumulator (width doubles) of i's
+// block, and returns the sum of the partials taken in block order.
+template <class Body>
+std::vector<double> reduce_in_blocks(std::int64_t n, std::size_t width, int threads, Body body) {
+    const std::int64_t blocks = (n + agents_per_block - 1) / agents_per_block;
+    std::vector<double> partials(static_cast<std::size_t>(blocks) * width, 0.0);
+    parallel_for(blocks, threads, [&](std::int64_t block) {
+        double* partial = partials.data() + static_cast<std::size_t>(block) * width;
+        const std::int64_t end = std::min(n, (block + 1) * agents_per_block);
+        for (std::int64_t i = block * agents_per_block; i < end; ++i) body(i, partial);
+    });
+    std::vector<double> total(width, 0.0);
+    for (std::int64_t block = 0; block < blocks; ++block)
+        for (std::size_t k = 0; k < width; ++k) total[k] += partials[static_cast<std::size_t>(block) * width + k];
+    return total;
+}
+
+}  // namespace trustsim

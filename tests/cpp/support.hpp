@@ -1,0 +1,35 @@
+#pragma once
+// Small helpers shared by the engine tests.
+#include <vector>
+
+#include "trustsim/simulation.hpp"
+
+namespace trustsim::testing {
+
+inline ModelSpec small_spec(int firms = 2, std::int64_t customers = 2000, std::int64_t steps = 30) {
+    ModelSpec spec;
+    spec.simulation.steps = steps;
+    spec.customers.count = customers;
+    for (int f = 0; f < firms; ++f) {
+        FirmSpec firm;
+        firm.name = "firm" + std::to_string(f);
+        firm.employees = 20;
+        spec.firms.push_back(firm);
+    }
+    return spec;
+}
+
+inline std::vector<StepMetrics> run_steps(const ModelSpec& spec, int threads = 1) {
+    Simulation sim(spec, Context{threads});
+    std::vector<StepMetrics> out;
+    for (std::int64_t s = 0; s < spec.simulation.steps; ++s) out.push_back(sim.step());
+    return out;
+}
+
+inline double total(const std::vector<StepMetrics>& run, int firm, Metric m, std::size_t from = 0) {
+    double sum = 0;
+    for (std::size_t s = from; s < run.size(); ++s) sum += run[s].at(firm, m);
+    return sum;
+}
+
+}  // namespace trustsim::testing
