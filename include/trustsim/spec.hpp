@@ -151,6 +151,7 @@ struct BehaviourSpec {
     double choice_beta = 5.0;
     double purchase_beta = 10.0;
     double purchase_threshold = 0.35;
+    double sales_push = 0.1;            // pressure lowers the purchase threshold by sales_push x sigma
     double trigger_boost = 0.2;         // delta_trig
     double wom_positive = 0.1;          // p_pos
     double wom_negative = 0.3;          // p_neg
@@ -158,7 +159,7 @@ struct BehaviourSpec {
     double quit_base = 0.005;           // p_quit0
     double firm_learning_rate = 0.1;    // firm's trust in customers moves toward observed good faith
     double distrust_threshold = 0.3;
-    double nps_full_trust = 1.0;        // trust that maps to a score of 10: score = min(10, floor(10 T / nps_full_trust))
+    double nps_full_trust = 0.8;        // trust that maps to a score of 10: score = min(10, floor(10 T / nps_full_trust))
     static constexpr Field<BehaviourSpec> fields[] = {
         {"trust_lambda", &BehaviourSpec::trust_lambda, 0, unbounded, "", "lambda: weight of self-orientation in the trust equation"},
         {"rate_credibility", &BehaviourSpec::rate_credibility, 0, 1, "1/step", "eta_C: learning rate of credibility"},
@@ -171,6 +172,7 @@ struct BehaviourSpec {
         {"choice_beta", &BehaviourSpec::choice_beta, 0, unbounded, "", "beta_c: steepness of firm choice in trust"},
         {"purchase_beta", &BehaviourSpec::purchase_beta, 0, unbounded, "", "beta_b: steepness of purchase in trust"},
         {"purchase_threshold", &BehaviourSpec::purchase_threshold, 0, 1, "trust", "theta_b: trust at which buying is a coin flip"},
+        {"sales_push", &BehaviourSpec::sales_push, 0, 1, "trust", "how far full sales pressure lowers the purchase threshold (sales won now)"},
         {"trigger_boost", &BehaviourSpec::trigger_boost, 0, 1, "", "delta_trig: credibility gain of a trust trigger, C += delta (1 - C)"},
         {"wom_positive", &BehaviourSpec::wom_positive, 0, 1, "probability", "p_pos: probability a neighbour's positive experience is heard"},
         {"wom_negative", &BehaviourSpec::wom_negative, 0, 1, "probability", "p_neg: probability a neighbour's negative experience is heard"},

@@ -287,7 +287,7 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
             p.credibility += static_cast<float>(b.trigger_boost) * (1.0f - p.credibility);
         }
         const float before = trust(p, lambda);
-        if (!rng.bernoulli(logistic(b.purchase_beta * (before - b.purchase_threshold)))) {
+        if (!rng.bernoulli(logistic(b.purchase_beta * (before - b.purchase_threshold + b.sales_push * policy.sales_pressure)))) {
             t[lost_sales] += 1;
             return;
         }
