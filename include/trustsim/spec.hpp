@@ -232,6 +232,7 @@ struct Event {
 };
 
 struct ModelSpec {
+    std::string description;  // free text from the scenario, kept in the output
     SimulationSpec simulation{};
     CustomerSpec customers{};
     EmployeeSpec employees{};

@@ -1,1 +1,650 @@
-// placeholder: being written
+// Scenario files: YAML -> ModelSpec, validated strictly. Every problem becomes a UserError naming the file,
+// line, column and key path, what is wrong and how to fix it; nothing is run on a bad scenario.
+#include "trustsim/io/scenario.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "trustsim/version.hpp"
+
+namespace trustsim::io {
+namespace {
+
+using Node = YAML::Node;
+namespace fs = std::filesystem;
+
+constexpr std::uintmax_t max_scenario_bytes = 16u << 20;  // a scenario is hand-written; larger is a mistake
+constexpr std::size_t max_firms = 10000;                  // firm ids are stored as int16 in snapshots
+
+std::string join(const std::vector<std::string_view>& names) {
+    std::string out;
+    for (const auto name : names) out += (out.empty() ? "" : ", ") + std::string(name);
+    return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// "did you mean 'x'?" when a known name is close, else the list of known names.
+std::string suggest(std::string_view given, const std::vector<std::string_view>& known) {
+    std::string_view best;
+    std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+    for (const auto name : known) {
+        const auto d = edit_distance(given, name);
+        if (d < best_distance) best = name, best_distance = d;
+    }
+    if (!best.empty() && best_distance <= std::max<std::size_t>(2, given.size() / 3))
+        return "did you mean '" + std::string(best) + "'? (known keys: " + join(known) + ")";
+    return "known keys here: " + join(known);
+}
+
+std::string format_number(double x) {
+    char buffer[32];
+    const auto end = std::to_chars(buffer, buffer + sizeof buffer, x).ptr;  // shortest text that reads back exactly
+    return {buffer, end};
+}
+
+std::string child_path(const std::string& parent, std::string_view key) {
+    return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+std::string index_path(const std::string& parent, std::size_t i) { return parent + "[" + std::to_string(i) + "]"; }
+
+template <class T>
+std::vector<std::string_view> field_names(std::initializer_list<std::string_view> extra = {}) {
+    std::vector<std::string_view> names;
+    for (const auto& field : T::fields) names.push_back(field.name);
+    names.insert(names.end(), extra.begin(), extra.end());
+    return names;
+}
+
+constexpr std::string_view network_kinds[] = {"none", "well_mixed", "erdos_renyi", "watts_strogatz", "barabasi_albert", "edge_list"};
+constexpr std::string_view event_kinds[] = {"policy", "breach", "scandal"};
+constexpr std::string_view distribution_kinds[] = {"beta", "uniform", "constant"};
+
+// Reads one YAML tree; knows the file name and which key paths came from --set, for messages.
+class Reader {
+public:
+    Reader(std::string file, std::vector<std::string> overridden) : file_(std::move(file)), overridden_(std::move(overridden)) {}
+
+    SourceLocation where(const Node& node, const std::string& path) const {
+        for (const auto& o : overridden_)
+            if (path == o || path.starts_with(o + ".") || path.starts_with(o + "["))
+                return {"--set " + o, 0, 0, path};
+        SourceLocation location{file_, 0, 0, path};
+        if (node.IsDefined() && !node.Mark().is_null()) location.line = node.Mark().line + 1, location.column = node.Mark().column + 1;
+        return location;
+    }
+    [[noreturn]] void fail(const Node& node, const std::string& path, const std::string& problem, const std::string& fix) const {
+        throw UserError(where(node, path), problem, fix);
+    }
+
+    static std::string describe(const Node& node) {
+        switch (node.Type()) {
+            case YAML::NodeType::Map: return "a mapping";
+            case YAML::NodeType::Sequence: return "a list";
+            case YAML::NodeType::Null: return "nothing";
+            default: return "'" + node.Scalar() + "'";
+        }
+    }
+
+    // A mapping whose keys are all known and unique.
+    void check_map(const Node& node, const std::string& path, const std::vector<std::string_view>& known) const {
+        if (!node.IsMap())
+            fail(node, path, "expected a mapping of keys (" + join(known) + "), got " + describe(node),
+                 "write it as 'key: value' lines indented under '" + path + ":'");
+        std::set<std::string> seen;
+        for (const auto& item : node) {
+            const Node& key = item.first;
+            if (!key.IsScalar()) fail(key, path, "a key here is " + describe(key) + ", not a name", "use plain names as keys");
+            const auto& name = key.Scalar();
+            const auto key_path = child_path(path, name);
+            if (std::find(known.begin(), known.end(), name) == known.end())
+                fail(key, key_path, "unknown key '" + name + "'", suggest(name, known));
+            if (!seen.insert(name).second) fail(key, key_path, "key '" + name + "' appears twice", "keep one of them");
+        }
+    }
+
+    void require(const Node& map, const std::string& path, std::string_view key, const std::string& example) const {
+        if (!map[std::string(key)]) fail(map, child_path(path, key), "required key '" + std::string(key) + "' is missing", "add it, e.g. " + example);
+    }
+
+    double number(const Node& node, const std::string& path, double min, double max) const {
+        if (!node.IsScalar()) fail(node, path, "expected a number, got " + describe(node), "write a plain number");
+        const auto& text = node.Scalar();
+        double value = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+            fail(node, path, "expected a finite number, got '" + text + "'", "write a number such as 0.5 or 1e4");
+        if (value < min || value > max) {
+            const std::string range = max >= unbounded ? "at least " + format_number(min) : "between " + format_number(min) + " and " + format_number(max);
+            fail(node, path, "value " + text + " is out of range", "use a value " + range);
+        }
+        return value;
+    }
+
+    std::int64_t integer(const Node& node, const std::string& path, double min, double max) const {
+        const double value = number(node, path, min, max);
+        if (value != std::floor(value)) fail(node, path, "expected a whole number, got " + node.Scalar(), "drop the fraction");
+        return static_cast<std::int64_t>(value);
+    }
+
+    bool boolean(const Node& node, const std::string& path) const {
+        bool value = false;
+        if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value))
+            fail(node, path, "expected true or false, got " + describe(node), "write true or false");
+        return value;
+    }
+
+    std::string text(const Node& node, const std::string& path) const {
+        if (!node.IsScalar()) fail(node, path, "expected text, got " + describe(node), "write a plain string");
+        return node.Scalar();
+    }
+
+    template <std::size_t N>
+    std::string_view choice(const Node& node, const std::string& path, const std::string_view (&options)[N]) const {
+        const auto value = text(node, path);
+        for (const auto option : options)
+            if (value == option) return option;
+        const std::vector<std::string_view> known(std::begin(options), std::end(options));
+        fail(node, path, "'" + value + "' is not one of " + join(known), suggest(value, known));
+    }
+
+    // Reads the keys of `map` that name fields of T (others are the caller's to read).
+    template <class T>
+    void read_fields(const Node& map, const std::string& path, T& target) const {
+        for (const auto& field : T::fields) {
+            const Node node = map[std::string(field.name)];
+            if (!node) continue;
+            const auto field_path = child_path(path, field.name);
+            std::visit(
+                [&](auto member) {
+                    using Value = std::remove_cvref_t<decltype(target.*member)>;
+                    if constexpr (std::is_same_v<Value, bool>)
+                        target.*member = boolean(node, field_path);
+                    else if constexpr (std::is_same_v<Value, std::int64_t>)
+                        target.*member = integer(node, field_path, field.min, field.max);
+                    else
+                        target.*member = number(node, field_path, field.min, field.max);
+                },
+                field.member);
+        }
+    }
+
+    // A bare number (constant) or {dist: beta, a, b} | {dist: uniform, low, high} | {dist: constant, value}.
+    Distribution distribution(const Node& node, const std::string& path) const {
+        if (node.IsScalar()) return {Distribution::Kind::constant, number(node, path, 0, 1), 0};
+        if (!node.IsMap() || !node["dist"])
+            fail(node, path, "expected a distribution, got " + describe(node),
+                 "write a number in [0, 1] or {dist: beta, a: 2, b: 2}, {dist: uniform, low: 0, high: 1}, {dist: constant, value: 0.5}");
+        const auto kind = choice(node["dist"], child_path(path, "dist"), distribution_kinds);
+        if (kind == "beta") {
+            check_map(node, path, {"dist", "a", "b"});
+            require(node, path, "a", "a: 2");
+            require(node, path, "b", "b: 2");
+            return {Distribution::Kind::beta, number(node["a"], child_path(path, "a"), 1e-3, 1e6), number(node["b"], child_path(path, "b"), 1e-3, 1e6)};
+        }
+        if (kind == "uniform") {
+            check_map(node, path, {"dist", "low", "high"});
+            require(node, path, "low", "low: 0");
+            require(node, path, "high", "high: 1");
+            const double low = number(node["low"], child_path(path, "low"), 0, 1);
+            const double high = number(node["high"], child_path(path, "high"), 0, 1);
+            if (high < low) fail(node, path, "uniform distribution with high < low", "swap low and high");
+            return {Distribution::Kind::uniform, low, high};
+        }
+        check_map(node, path, {"dist", "value"});
+        require(node, path, "value", "value: 0.5");
+        return {Distribution::Kind::constant, number(node["value"], child_path(path, "value"), 0, 1), 0};
+    }
+
+    Perception perception(const Node& node, const std::string& path) const {
+        static const std::vector<std::string_view> components = {"credibility", "reliability", "intimacy", "self_orientation"};
+        check_map(node, path, components);
+        for (const auto component : components) require(node, path, component, std::string(component) + ": 0.5");
+        const auto read = [&](std::string_view c) { return static_cast<float>(number(node[std::string(c)], child_path(path, c), 0, 1)); };
+        return {read("credibility"), read("reliability"), read("intimacy"), read("self_orientation")};
+    }
+
+    void dispositions(const Node& section, const std::string& path, Dispositions& target) const {
+        if (const Node n = section["propensity_to_trust"]) target.propensity_to_trust = distribution(n, child_path(path, "propensity_to_trust"));
+        if (const Node n = section["honesty"]) target.honesty = distribution(n, child_path(path, "honesty"));
+        if (const Node n = section["reciprocity"]) target.reciprocity = distribution(n, child_path(path, "reciprocity"));
+    }
+
+private:
+    std::string file_;
+    std::vector<std::string> overridden_;
+};
+
+// Applies "a.b[0].c=value" to the tree; the value is parsed as YAML, so lists and maps are allowed too.
+std::string apply_override(Node& root, const std::string& assignment) {
+    const auto at = assignment.find('=');
+    const SourceLocation location{"--set " + assignment, 0, 0, ""};
+    if (at == std::string::npos || at == 0)
+        throw UserError(location, "an override must look like key.path=value", "e.g. --set firms[0].control_customers=0.5");
+    const std::string path = assignment.substr(0, at);
+    Node value;
+    try {
+        value = YAML::Load(assignment.substr(at + 1));
+    } catch (const YAML::Exception& e) {
+        throw UserError(location, "the value is not valid YAML: " + e.msg, "quote it or fix its syntax");
+    }
+    if (!value || value.IsNull()) throw UserError(location, "the value is empty", "write a value after '='");
+
+    Node node = root;
+    std::string walked;
+    std::size_t begin = 0;
+    while (true) {
+        const auto end = path.find('.', begin);
+        const std::string segment = path.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+        const auto bracket = segment.find('[');
+        const std::string key = segment.substr(0, bracket);
+        if (key.empty() || (bracket != std::string::npos && segment.back() != ']'))
+            throw UserError(location, "cannot read the key path '" + path + "'", "write names joined by dots, list items as name[index]");
+        const bool last = end == std::string::npos;
+        walked = child_path(walked, key);
+        if (node.IsDefined() && !node.IsMap() && !node.IsNull())
+            throw UserError(location, "'" + walked + "' is inside " + Reader::describe(node) + ", not a mapping", "check the key path");
+        if (bracket == std::string::npos) {
+            if (last) {
+                node[key] = value;
+                return path;
+            }
+            node.reset(node[key]);
+        } else {
+            std::size_t index = 0;
+            const auto digits = segment.substr(bracket + 1, segment.size() - bracket - 2);
+            const auto [p, error] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+            if (error != std::errc() || p != digits.data() + digits.size())
+                throw UserError(location, "'" + segment + "' has no valid index", "write name[0], name[1], ...");
+            Node list = node[key];
+            if (!list.IsSequence() || index >= list.size())
+                throw UserError(location, "'" + walked + "' has no item " + std::to_string(index),
+                                "the scenario lists " + std::to_string(list.IsSequence() ? list.size() : 0) + " item(s) there, counted from 0");
+            walked = index_path(walked, index);
+            if (last) {
+                list[index] = value;
+                return path;
+            }
+            node.reset(list[index]);
+        }
+        begin = end + 1;
+    }
+}
+
+FirmSpec read_firm(const Reader& r, const Node& node, const std::string& path, std::int64_t& copies) {
+    r.check_map(node, path, field_names<FirmSpec>({"name", "adaptive_control", "copies"}));
+    r.require(node, path, "name", "name: Acme");
+    FirmSpec firm;
+    firm.name = r.text(node["name"], child_path(path, "name"));
+    if (firm.name.empty()) r.fail(node["name"], child_path(path, "name"), "the firm's name is empty", "give every firm a name");
+    r.read_fields(node, path, firm);
+    if (const Node control = node["adaptive_control"]) {
+        const auto control_path = child_path(path, "adaptive_control");
+        r.check_map(control, control_path, field_names<AdaptiveControl>());
+        r.read_fields(control, control_path, firm.adaptive_control);
+        if (firm.adaptive_control.floor > firm.adaptive_control.ceiling)
+            r.fail(control, control_path, "floor is above ceiling", "make floor <= ceiling");
+    }
+    copies = node["copies"] ? r.integer(node["copies"], child_path(path, "copies"), 1, max_firms) : 1;
+    return firm;
+}
+
+std::vector<FirmSpec> read_firms(const Reader& r, const Node& node) {
+    if (!node || !node.IsSequence() || node.size() == 0)
+        r.fail(node, "firms", "the scenario needs a non-empty list of firms", "add e.g.\nfirms:\n  - name: A\n  - name: B");
+    std::vector<FirmSpec> firms;
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+        const auto path = index_path("firms", i);
+        std::int64_t copies = 1;
+        const auto firm = read_firm(r, node[i], path, copies);
+        for (std::int64_t c = 1; c <= copies; ++c) {
+            FirmSpec copy = firm;
+            if (copies > 1) copy.name += "-" + std::to_string(c);  // copies are numbered: name-1, name-2, ...
+            if (!names.insert(copy.name).second) r.fail(node[i]["name"], child_path(path, "name"), "two firms are named '" + copy.name + "'", "give each firm its own name");
+            firms.push_back(std::move(copy));
+            if (firms.size() > max_firms) r.fail(node[i], path, "more than " + std::to_string(max_firms) + " firms", "use fewer firms");
+        }
+    }
+    return firms;
+}
+
+NetworkSpec read_network(const Reader& r, const Node& node, std::int64_t customers, const std::string& base_dir) {
+    NetworkSpec network;
+    if (!node) return network;
+    r.check_map(node, "network", {"type", "mean_degree", "rewire", "file"});
+    if (node["type"]) network.kind = static_cast<NetworkSpec::Kind>(std::find(std::begin(network_kinds), std::end(network_kinds), r.choice(node["type"], "network.type", network_kinds)) - std::begin(network_kinds));
+    using Kind = NetworkSpec::Kind;
+    const auto only_for = [&](std::string_view key, bool applies, std::string_view types) {
+        if (node[std::string(key)] && !applies)
+            r.fail(node[std::string(key)], child_path("network", key), std::string(key) + " does not apply to this network type",
+                   "remove it (it is used by " + std::string(types) + ")");
+    };
+    only_for("mean_degree", network.kind != Kind::none && network.kind != Kind::edge_list, "well_mixed, erdos_renyi, watts_strogatz and barabasi_albert");
+    only_for("rewire", network.kind == Kind::watts_strogatz, "watts_strogatz");
+    only_for("file", network.kind == Kind::edge_list, "edge_list");
+    const double max_degree = static_cast<double>(customers - 1);
+    if (const Node degree = node["mean_degree"]) {
+        if (max_degree < 1) r.fail(degree, "network.mean_degree", "a network needs at least 2 customers", "raise customers.count or use type: none");
+        network.mean_degree = r.number(degree, "network.mean_degree", network.kind == Kind::erdos_renyi ? 0 : 1, max_degree);
+        const bool even_integer = network.kind == Kind::watts_strogatz || network.kind == Kind::barabasi_albert;
+        if (even_integer && std::fmod(network.mean_degree, 2) != 0)
+            r.fail(degree, "network.mean_degree", "this network type needs an even whole mean degree, got " + degree.Scalar(), "use 2, 4, 6, ...");
+        if (network.kind == Kind::well_mixed && network.mean_degree != std::floor(network.mean_degree))
+            r.fail(degree, "network.mean_degree", "well_mixed draws a whole number of contacts per step, got " + degree.Scalar(), "use a whole number");
+    } else if (network.kind != Kind::none && network.kind != Kind::edge_list && network.mean_degree > max_degree) {
+        r.fail(node, "network.mean_degree", "the default mean degree " + format_number(network.mean_degree) + " needs more than " +
+                                                std::to_string(customers) + " customers", "set network.mean_degree below customers.count");
+    }
+    if (const Node rewire = node["rewire"]) network.rewire = r.number(rewire, "network.rewire", 0, 1);
+    if (network.kind == Kind::edge_list) {
+        r.require(node, "network", "file", "file: contacts.txt");
+        const auto written = r.text(node["file"], "network.file");
+        const auto path = (fs::path(base_dir) / written).lexically_normal();
+        network.file = fs::absolute(path).string();
+        network.edges = std::make_shared<const std::vector<Edge>>(read_edge_list(network.file, customers));
+    }
+    return network;
+}
+
+std::vector<Event> read_events(const Reader& r, const Node& node, const ModelSpec& spec) {
+    std::vector<Event> events;
+    if (!node) return events;
+    if (!node.IsSequence()) r.fail(node, "events", "expected a list of events, got " + Reader::describe(node), "write each event as '- type: ...'");
+    const auto policy_fields = [] {
+        std::vector<std::string_view> names;
+        for (const auto& field : FirmSpec::fields)
+            if (std::holds_alternative<double FirmSpec::*>(field.member)) names.push_back(field.name);
+        return names;
+    }();
+    for (std::size_t i = 0; i < node.size(); ++i) {
+        const Node item = node[i];
+        const auto path = index_path("events", i);
+        if (!item.IsMap()) r.fail(item, path, "expected an event mapping, got " + Reader::describe(item), "write '- type: policy' and its keys");
+        r.require(item, path, "type", "type: policy");
+        Event event;
+        const auto kind = r.choice(item["type"], child_path(path, "type"), event_kinds);
+        if (kind == "policy") {
+            event.kind = Event::Kind::policy;
+            r.check_map(item, path, {"type", "step", "firm", "set"});
+        } else if (kind == "breach") {
+            event.kind = Event::Kind::breach;
+            r.check_map(item, path, {"type", "step", "firm", "size"});
+        } else {
+            event.kind = Event::Kind::scandal;
+            r.check_map(item, path, {"type", "step", "firm", "size", "duration", "media", "contagion"});
+        }
+        r.require(item, path, "step", "step: 50");
+        r.require(item, path, "firm", "firm: " + spec.firms.front().name);
+        const auto last_step = static_cast<double>(spec.simulation.steps - 1);
+        event.step = r.integer(item["step"], child_path(path, "step"), 0, unbounded);
+        if (static_cast<double>(event.step) > last_step)
+            r.fail(item["step"], child_path(path, "step"), "the event never happens: steps run from 0 to " + format_number(last_step),
+                   "use a step below simulation.steps");
+        const auto firm_name = r.text(item["firm"], child_path(path, "firm"));
+        const auto found = std::find_if(spec.firms.begin(), spec.firms.end(), [&](const FirmSpec& f) { return f.name == firm_name; });
+        if (found == spec.firms.end()) {
+            std::vector<std::string_view> names;
+            for (const auto& f : spec.firms) names.push_back(f.name);
+            r.fail(item["firm"], child_path(path, "firm"), "no firm is named '" + firm_name + "'", suggest(firm_name, names));
+        }
+        event.firm = static_cast<int>(found - spec.firms.begin());
+        if (const Node size = item["size"]) event.size = r.number(size, child_path(path, "size"), 0, 1);
+        if (const Node duration = item["duration"]) event.duration = r.integer(duration, child_path(path, "duration"), 1, 1e7);
+        if (const Node media = item["media"]) event.media = r.number(media, child_path(path, "media"), 0, 1);
+        if (const Node contagion = item["contagion"]) event.contagion = r.number(contagion, child_path(path, "contagion"), 0, 1);
+        if (event.kind == Event::Kind::policy) {
+            r.require(item, path, "set", "set: {control_customers: 0.8}");
+            const auto set_path = child_path(path, "set");
+            const Node set = item["set"];
+            r.check_map(set, set_path, policy_fields);
+            if (set.size() == 0) r.fail(set, set_path, "the policy event changes nothing", "list at least one firm field to set");
+            for (const auto& field : FirmSpec::fields) {
+                if (!set[std::string(field.name)] || !std::holds_alternative<double FirmSpec::*>(field.member)) continue;
+                const auto member = std::get<double FirmSpec::*>(field.member);
+                event.changes.push_back({member, r.number(set[std::string(field.name)], child_path(set_path, field.name), field.min, field.max)});
+            }
+        }
+        events.push_back(std::move(event));
+    }
+    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.step < b.step; });
+    return events;
+}
+
+ModelSpec read_spec(const Reader& r, const Node& root, const std::string& base_dir) {
+    if (!root.IsMap())
+        r.fail(root, "", "a scenario must be a YAML mapping of sections, got " + Reader::describe(root),
+               "start from scenarios/baseline.yaml: sections simulation, customers, employees, firms, behaviour, network, record, events");
+    r.check_map(root, "", {"description", "simulation", "customers", "employees", "firms", "behaviour", "network", "record", "events"});
+    ModelSpec spec;
+    if (const Node description = root["description"]) spec.description = r.text(description, "description");
+    if (const Node simulation = root["simulation"]) {
+        r.check_map(simulation, "simulation", field_names<SimulationSpec>());
+        r.read_fields(simulation, "simulation", spec.simulation);
+    }
+    if (const Node customers = root["customers"]) {
+        r.check_map(customers, "customers", field_names<CustomerSpec>({"propensity_to_trust", "honesty", "reciprocity", "initial_perception"}));
+        r.read_fields(customers, "customers", spec.customers);
+        r.dispositions(customers, "customers", spec.customers.dispositions);
+        if (const Node p = customers["initial_perception"]) spec.customers.initial_perception = r.perception(p, "customers.initial_perception");
+    }
+    if (const Node employees = root["employees"]) {
+        r.check_map(employees, "employees", {"propensity_to_trust", "honesty", "reciprocity", "initial_perception"});
+        r.dispositions(employees, "employees", spec.employees.dispositions);
+        if (const Node p = employees["initial_perception"]) spec.employees.initial_perception = r.perception(p, "employees.initial_perception");
+    }
+    spec.firms = read_firms(r, root["firms"]);
+    if (const Node behaviour = root["behaviour"]) {
+        r.check_map(behaviour, "behaviour", field_names<BehaviourSpec>());
+        r.read_fields(behaviour, "behaviour", spec.behaviour);
+    }
+    spec.network = read_network(r, root["network"], spec.customers.count, base_dir);
+    if (const Node record = root["record"]) {
+        r.check_map(record, "record", field_names<RecordSpec>());
+        r.read_fields(record, "record", spec.record);
+    }
+    spec.events = read_events(r, root["events"], spec);
+    return spec;
+}
+
+// Emission of the resolved scenario, driven by the same field tables as reading.
+template <class T>
+void emit_fields(YAML::Emitter& out, const T& source) {
+    for (const auto& field : T::fields) {
+        out << YAML::Key << std::string(field.name) << YAML::Value;
+        std::visit(
+            [&](auto member) {
+                using Value = std::remove_cvref_t<decltype(source.*member)>;
+                if constexpr (std::is_same_v<Value, bool>)
+                    out << std::string(source.*member ? "true" : "false");
+                else if constexpr (std::is_same_v<Value, std::int64_t>)
+                    out << std::to_string(source.*member);
+                else
+                    out << format_number(source.*member);
+            },
+            field.member);
+    }
+}
+
+void emit_distribution(YAML::Emitter& out, std::string_view name, const Distribution& d) {
+    out << YAML::Key << std::string(name) << YAML::Value << YAML::Flow << YAML::BeginMap;
+    switch (d.kind) {
+        case Distribution::Kind::beta:
+            out << YAML::Key << "dist" << YAML::Value << "beta" << YAML::Key << "a" << YAML::Value << format_number(d.a) << YAML::Key << "b"
+                << YAML::Value << format_number(d.b);
+            break;
+        case Distribution::Kind::uniform:
+            out << YAML::Key << "dist" << YAML::Value << "uniform" << YAML::Key << "low" << YAML::Value << format_number(d.a) << YAML::Key
+                << "high" << YAML::Value << format_number(d.b);
+            break;
+        case Distribution::Kind::constant:
+            out << YAML::Key << "dist" << YAML::Value << "constant" << YAML::Key << "value" << YAML::Value << format_number(d.a);
+            break;
+    }
+    out << YAML::EndMap;
+}
+
+void emit_agents(YAML::Emitter& out, const Dispositions& d, const std::optional<Perception>& initial) {
+    emit_distribution(out, "propensity_to_trust", d.propensity_to_trust);
+    emit_distribution(out, "honesty", d.honesty);
+    emit_distribution(out, "reciprocity", d.reciprocity);
+    if (!initial) return;  // absent: derived per agent from its propensity to trust
+    out << YAML::Key << "initial_perception" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "credibility" << YAML::Value
+        << format_number(initial->credibility) << YAML::Key << "reliability" << YAML::Value << format_number(initial->reliability)
+        << YAML::Key << "intimacy" << YAML::Value << format_number(initial->intimacy) << YAML::Key << "self_orientation" << YAML::Value
+        << format_number(initial->self_orientation) << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string format_error(const UserError& error) {
+    const auto& w = error.where();
+    std::string text;
+    if (!w.file.empty()) {
+        text = w.file;
+        if (w.line > 0) text += ":" + std::to_string(w.line) + (w.column > 0 ? ":" + std::to_string(w.column) : "");
+        text += ": ";
+    }
+    if (!w.key_path.empty()) text += w.key_path + ": ";
+    text += error.problem();
+    if (!error.fix().empty()) text += ". Fix: " + error.fix();
+    return text;
+}
+
+std::vector<Edge> read_edge_list(const std::string& path, std::int64_t customers) {
+    std::ifstream in(path);
+    if (!in) throw UserError({path, 0, 0, "network.file"}, "cannot open the edge list", "check the path; relative paths are read from the scenario's folder");
+    std::vector<Edge> edges;
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        const auto content = line.substr(0, line.find('#'));
+        std::istringstream fields(content);
+        std::int64_t a = 0, b = 0;
+        std::string rest;
+        if (!(fields >> a)) {
+            if (content.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank or comment
+            throw UserError({path, number, 0, "network.file"}, "cannot read '" + line + "' as an edge", "write two customer ids per line, e.g. '0 17'");
+        }
+        if (!(fields >> b) || (fields >> rest))
+            throw UserError({path, number, 0, "network.file"}, "cannot read '" + line + "' as an edge", "write exactly two customer ids per line, e.g. '0 17'");
+        if (a < 0 || b < 0 || a >= customers || b >= customers)
+            throw UserError({path, number, 0, "network.file"}, "customer id out of range in '" + line + "'",
+                            "ids run from 0 to customers.count - 1 = " + std::to_string(customers - 1));
+        if (a == b) throw UserError({path, number, 0, "network.file"}, "self-loop " + std::to_string(a) + " - " + std::to_string(b), "remove the line: a customer does not talk to itself");
+        edges.push_back({static_cast<std::int32_t>(a), static_cast<std::int32_t>(b)});
+    }
+    return edges;  // duplicates (in either direction) are merged when the network is built
+}
+
+LoadedScenario load_scenario_text(std::string_view text, const std::string& name, const std::vector<std::string>& overrides,
+                                  const std::string& base_dir) {
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+        throw UserError({name, 0, 0, ""}, "the scenario is empty", "start from scenarios/baseline.yaml");
+    Node root;
+    try {
+        root = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+        throw UserError({name, e.mark.line + 1, e.mark.column + 1, ""}, "YAML syntax error: " + e.msg, "fix the syntax at this position (indentation, ':' after keys, matching brackets and quotes)");
+    }
+    std::vector<std::string> overridden;
+    if (!overrides.empty() && !root.IsMap()) root = Node(YAML::NodeType::Map);
+    for (const auto& assignment : overrides) overridden.push_back(apply_override(root, assignment));
+    const Reader reader(name, std::move(overridden));
+    LoadedScenario loaded{read_spec(reader, root, base_dir), {}};
+    loaded.resolved_yaml = resolved_yaml(loaded.spec);
+    return loaded;
+}
+
+LoadedScenario load_scenario_file(const std::string& path, const std::vector<std::string>& overrides) {
+    std::error_code error;
+    const auto size = fs::file_size(path, error);
+    if (error) throw UserError({path, 0, 0, ""}, "cannot read the scenario file: " + error.message(), "check the path");
+    if (size > max_scenario_bytes)
+        throw UserError({path, 0, 0, ""}, "the scenario file is " + std::to_string(size >> 20) + " MiB, far larger than any scenario",
+                        "check that this is the scenario (networks go in a separate edge-list file)");
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) throw UserError({path, 0, 0, ""}, "cannot read the scenario file", "check its permissions");
+    return load_scenario_text(text.str(), path, overrides, fs::path(path).parent_path().string());
+}
+
+std::string resolved_yaml(const ModelSpec& spec) {
+    YAML::Emitter out;
+    out << YAML::Comment(std::string("resolved by trustsim ") + version + ": every default filled in") << YAML::Newline;
+    out << YAML::BeginMap;
+    if (!spec.description.empty()) out << YAML::Key << "description" << YAML::Value << spec.description;
+    out << YAML::Key << "simulation" << YAML::Value << YAML::BeginMap;
+    emit_fields(out, spec.simulation);
+    out << YAML::EndMap << YAML::Key << "customers" << YAML::Value << YAML::BeginMap;
+    emit_fields(out, spec.customers);
+    emit_agents(out, spec.customers.dispositions, spec.customers.initial_perception);
+    out << YAML::EndMap << YAML::Key << "employees" << YAML::Value << YAML::BeginMap;
+    emit_agents(out, spec.employees.dispositions, spec.employees.initial_perception);
+    out << YAML::EndMap << YAML::Key << "firms" << YAML::Value << YAML::BeginSeq;
+    for (const auto& firm : spec.firms) {
+        out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << firm.name;
+        emit_fields(out, firm);
+        out << YAML::Key << "adaptive_control" << YAML::Value << YAML::BeginMap;
+        emit_fields(out, firm.adaptive_control);
+        out << YAML::EndMap << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::Key << "behaviour" << YAML::Value << YAML::BeginMap;
+    emit_fields(out, spec.behaviour);
+    out << YAML::EndMap << YAML::Key << "network" << YAML::Value << YAML::BeginMap << YAML::Key << "type" << YAML::Value
+        << std::string(network_kinds[static_cast<std::size_t>(spec.network.kind)]);
+    using Kind = NetworkSpec::Kind;
+    if (spec.network.kind != Kind::none && spec.network.kind != Kind::edge_list)
+        out << YAML::Key << "mean_degree" << YAML::Value << format_number(spec.network.mean_degree);
+    if (spec.network.kind == Kind::watts_strogatz) out << YAML::Key << "rewire" << YAML::Value << format_number(spec.network.rewire);
+    if (spec.network.kind == Kind::edge_list) out << YAML::Key << "file" << YAML::Value << spec.network.file;
+    out << YAML::EndMap << YAML::Key << "record" << YAML::Value << YAML::BeginMap;
+    emit_fields(out, spec.record);
+    out << YAML::EndMap << YAML::Key << "events" << YAML::Value << YAML::BeginSeq;
+    for (const auto& event : spec.events) {
+        out << YAML::BeginMap << YAML::Key << "type" << YAML::Value << std::string(event_kinds[static_cast<std::size_t>(event.kind)]) << YAML::Key
+            << "step" << YAML::Value << std::to_string(event.step) << YAML::Key << "firm" << YAML::Value
+            << spec.firms[static_cast<std::size_t>(event.firm)].name;
+        switch (event.kind) {
+            case Event::Kind::policy:
+                out << YAML::Key << "set" << YAML::Value << YAML::BeginMap;
+                for (const auto& change : event.changes)
+                    for (const auto& field : FirmSpec::fields)
+                        if (field.member == Field<FirmSpec>::Member(change.field))
+                            out << YAML::Key << std::string(field.name) << YAML::Value << format_number(change.value);
+                out << YAML::EndMap;
+                break;
+            case Event::Kind::scandal:
+                out << YAML::Key << "duration" << YAML::Value << std::to_string(event.duration) << YAML::Key << "media" << YAML::Value
+                    << format_number(event.media) << YAML::Key << "contagion" << YAML::Value << format_number(event.contagion);
+                [[fallthrough]];
+            case Event::Kind::breach: out << YAML::Key << "size" << YAML::Value << format_number(event.size); break;
+        }
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap << YAML::Newline;
+    return out.c_str();
+}
+
+}  // namespace trustsim::io

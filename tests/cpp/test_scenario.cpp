@@ -1,1 +1,265 @@
+// The scenario loader: what a valid file becomes, and that every kind of mistake is reported with its
+// place (file, line, column, key path) and a fix, before anything runs.
 #include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "trustsim/io/scenario.hpp"
+
+using namespace trustsim;
+using namespace trustsim::io;
+
+namespace {
+
+const std::string two_firms = "firms:\n  - name: A\n  - name: B\n";
+
+// The UserError a scenario text raises (fails the test if it loads).
+UserError error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
+    try {
+        load_scenario_text(text, "test.yaml", overrides);
+    } catch (const UserError& e) {
+        return e;
+    }
+    FAIL("the scenario loaded but should not have:\n" << text);
+    throw std::logic_error("unreachable");
+}
+
+std::filesystem::path temp_dir() {
+    auto dir = std::filesystem::temp_directory_path() / ("trustsim_test_scenario_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+}  // namespace
+
+TEST_CASE("a minimal scenario takes every default") {
+    const auto spec = load_scenario_text(two_firms, "min.yaml").spec;
+    const ModelSpec defaults;
+    CHECK(spec.firms.size() == 2);
+    CHECK(spec.firms[1].name == "B");
+    CHECK(spec.firms[0].control_customers == FirmSpec{}.control_customers);
+    CHECK(spec.simulation.steps == defaults.simulation.steps);
+    CHECK(spec.customers.count == defaults.customers.count);
+    CHECK(spec.behaviour.trust_lambda == defaults.behaviour.trust_lambda);
+    CHECK(spec.network.kind == defaults.network.kind);
+    CHECK(spec.events.empty());
+}
+
+TEST_CASE("every section is read into the spec") {
+    const auto spec = load_scenario_text(R"(
+description: all sections
+simulation: {steps: 120, seed: 7}
+customers:
+  count: 3000
+  opportunist_share: 0.2
+  propensity_to_trust: {dist: uniform, low: 0.2, high: 0.8}
+  honesty: 0.9
+  reciprocity: {dist: beta, a: 3, b: 1}
+  initial_perception: {credibility: 0.4, reliability: 0.5, intimacy: 0.6, self_orientation: 0.1}
+employees:
+  honesty: {dist: constant, value: 0.7}
+firms:
+  - name: Acme
+    employees: 12
+    control_customers: 0.8
+    adaptive_control: {enabled: true, threshold: 0.1}
+  - name: Rival
+    copies: 2
+behaviour: {trust_lambda: 2, wom_negative: 0.5}
+network: {type: watts_strogatz, mean_degree: 6, rewire: 0.2}
+record: {histogram_every: 5, snapshot_every: 50}
+events:
+  - {type: scandal, step: 30, firm: Rival-2, media: 0.01, contagion: 0.5, duration: 10, size: 0.3}
+  - {type: policy, step: 10, firm: Acme, set: {control_customers: 0.1, trust_first: 0.9}}
+  - {type: breach, step: 10, firm: Acme, size: 0.4}
+)",
+                                          "all.yaml")
+                          .spec;
+    CHECK(spec.description == "all sections");
+    CHECK(spec.simulation.steps == 120);
+    CHECK(spec.simulation.seed == 7);
+    CHECK(spec.customers.count == 3000);
+    CHECK(spec.customers.opportunist_share == 0.2);
+    CHECK(spec.customers.dispositions.propensity_to_trust.kind == Distribution::Kind::uniform);
+    CHECK(spec.customers.dispositions.propensity_to_trust.b == 0.8);
+    CHECK(spec.customers.dispositions.honesty.kind == Distribution::Kind::constant);
+    CHECK(spec.customers.dispositions.reciprocity.mean() == Approx(0.75));
+    REQUIRE(spec.customers.initial_perception);
+    CHECK(spec.customers.initial_perception->intimacy == 0.6f);
+    CHECK(spec.employees.dispositions.honesty.a == 0.7);
+    REQUIRE(spec.firms.size() == 3);
+    CHECK(spec.firms[0].employees == 12);
+    CHECK(spec.firms[0].adaptive_control.enabled);
+    CHECK(spec.firms[0].adaptive_control.threshold == 0.1);
+    CHECK(spec.firms[1].name == "Rival-1");
+    CHECK(spec.firms[2].name == "Rival-2");
+    CHECK(spec.behaviour.trust_lambda == 2);
+    CHECK(spec.network.kind == NetworkSpec::Kind::watts_strogatz);
+    CHECK(spec.network.rewire == 0.2);
+    CHECK(spec.record.snapshot_every == 50);
+    REQUIRE(spec.events.size() == 3);
+    // Sorted by step, stable in file order.
+    CHECK(spec.events[0].kind == Event::Kind::policy);
+    CHECK(spec.events[0].changes.size() == 2);
+    CHECK(spec.events[1].kind == Event::Kind::breach);
+    CHECK(spec.events[2].kind == Event::Kind::scandal);
+    CHECK(spec.events[2].firm == 2);
+    CHECK(spec.events[2].duration == 10);
+}
+
+TEST_CASE("the resolved scenario reads back to the same scenario") {
+    const auto first = load_scenario_text(two_firms + "events:\n  - {type: policy, step: 5, firm: B, set: {triggers: 0.3}}\n"
+                                                      "customers: {honesty: 0.8, initial_perception: {credibility: 0.1, reliability: 0.2, intimacy: 0.3, self_orientation: 0.4}}\n"
+                                                      "behaviour: {rate_credibility: 0.123456789}\n",
+                                          "a.yaml");
+    const auto second = load_scenario_text(first.resolved_yaml, "resolved.yaml");
+    CHECK(second.resolved_yaml == first.resolved_yaml);
+    CHECK(second.spec.behaviour.rate_credibility == 0.123456789);
+    CHECK(second.spec.events.at(0).changes.at(0).value == 0.3);
+    CHECK(first.resolved_yaml.find("control_customers: 0.1") != std::string::npos);
+}
+
+TEST_CASE("--set overrides go through the same validation") {
+    const auto spec = load_scenario_text(two_firms, "o.yaml", {"firms[1].control_customers=0.7", "simulation.steps=42", "network.type=none"}).spec;
+    CHECK(spec.firms[1].control_customers == 0.7);
+    CHECK(spec.simulation.steps == 42);
+    CHECK(spec.network.kind == NetworkSpec::Kind::none);
+
+    auto e = error_of(two_firms, {"firms[0].control_customers=1.5"});
+    CHECK(e.where().file == "--set firms[0].control_customers");
+    CHECK(e.where().key_path == "firms[0].control_customers");
+    CHECK_THAT(e.problem(), Catch::Contains("out of range"));
+    e = error_of(two_firms, {"firms[5].price=1"});
+    CHECK_THAT(e.problem(), Catch::Contains("no item 5"));
+    e = error_of(two_firms, {"simulation.stepz=3"});
+    CHECK_THAT(e.fix(), Catch::Contains("did you mean 'steps'"));
+    e = error_of(two_firms, {"no equals sign"});
+    CHECK_THAT(e.problem(), Catch::Contains("key.path=value"));
+}
+
+TEST_CASE("errors name the file, line, column, key path and a fix") {
+    SECTION("unknown key with a suggestion") {
+        const auto e = error_of(two_firms + "simulation:\n  stpes: 10\n");
+        CHECK(e.where().file == "test.yaml");
+        CHECK(e.where().line == 5);
+        CHECK(e.where().column == 3);
+        CHECK(e.where().key_path == "simulation.stpes");
+        CHECK_THAT(e.fix(), Catch::Contains("did you mean 'steps'"));
+        CHECK_THAT(format_error(e), Catch::StartsWith("test.yaml:5:3: simulation.stpes: unknown key"));
+    }
+    SECTION("wrong type") {
+        const auto e = error_of(two_firms + "customers: {count: many}\n");
+        CHECK(e.where().key_path == "customers.count");
+        CHECK(e.where().line == 4);
+        CHECK_THAT(e.problem(), Catch::Contains("'many'"));
+    }
+    SECTION("out of range") {
+        const auto e = error_of("firms:\n  - name: A\n    trust_first: 2\n");
+        CHECK(e.where().key_path == "firms[0].trust_first");
+        CHECK(e.where().line == 3);
+        CHECK_THAT(e.fix(), Catch::Contains("between 0 and 1"));
+    }
+    SECTION("not finite") {
+        CHECK(error_of(two_firms + "behaviour: {trust_lambda: .nan}\n").where().key_path == "behaviour.trust_lambda");
+        CHECK(error_of(two_firms + "behaviour: {trust_lambda: .inf}\n").where().key_path == "behaviour.trust_lambda");
+    }
+    SECTION("fraction where a whole number is needed") {
+        CHECK_THAT(error_of(two_firms + "simulation: {steps: 10.5}\n").problem(), Catch::Contains("whole number"));
+    }
+    SECTION("duplicate key") {
+        const auto e = error_of(two_firms + "simulation:\n  steps: 10\n  steps: 20\n");
+        CHECK(e.where().line == 6);
+        CHECK_THAT(e.problem(), Catch::Contains("twice"));
+    }
+    SECTION("missing required fields") {
+        CHECK(error_of("simulation: {steps: 10}\n").where().key_path == "firms");
+        CHECK(error_of("firms:\n  - employees: 3\n").where().key_path == "firms[0].name");
+        CHECK(error_of(two_firms + "events:\n  - {type: policy, firm: A, set: {triggers: 0.1}}\n").where().key_path == "events[0].step");
+    }
+    SECTION("an event naming a firm that does not exist") {
+        const auto e = error_of(two_firms + "events:\n  - {type: breach, step: 3, firm: C}\n");
+        CHECK(e.where().key_path == "events[0].firm");
+        CHECK(e.where().line == 5);
+        CHECK_THAT(e.problem(), Catch::Contains("'C'"));
+    }
+    SECTION("an event after the last step") {
+        CHECK_THAT(error_of(two_firms + "simulation: {steps: 10}\nevents:\n  - {type: breach, step: 10, firm: A}\n").problem(),
+                   Catch::Contains("never happens"));
+    }
+    SECTION("a key that does not belong to the event type") {
+        CHECK_THAT(error_of(two_firms + "events:\n  - {type: breach, step: 3, firm: A, media: 0.1}\n").problem(), Catch::Contains("unknown key 'media'"));
+    }
+    SECTION("a policy event setting something that is not a policy") {
+        CHECK(error_of(two_firms + "events:\n  - {type: policy, step: 3, firm: A, set: {employees: 5}}\n").where().key_path == "events[0].set.employees");
+    }
+    SECTION("duplicate firm names") {
+        CHECK_THAT(error_of("firms:\n  - name: A\n  - name: A\n").problem(), Catch::Contains("two firms are named 'A'"));
+    }
+    SECTION("network settings that do not fit the type") {
+        CHECK_THAT(error_of(two_firms + "network: {type: erdos_renyi, rewire: 0.1}\n").problem(), Catch::Contains("does not apply"));
+        CHECK_THAT(error_of(two_firms + "network: {type: barabasi_albert, mean_degree: 3}\n").problem(), Catch::Contains("even"));
+        CHECK_THAT(error_of(two_firms + "network: {type: smallworld}\n").fix(), Catch::Contains("known keys"));
+        CHECK(error_of(two_firms + "network: {type: edge_list}\n").where().key_path == "network.file");
+    }
+    SECTION("bad distributions") {
+        CHECK(error_of(two_firms + "customers: {honesty: {dist: beta, a: 0, b: 1}}\n").where().key_path == "customers.honesty.a");
+        CHECK_THAT(error_of(two_firms + "customers: {honesty: {dist: uniform, low: 0.9, high: 0.1}}\n").problem(), Catch::Contains("high < low"));
+        CHECK_THAT(error_of(two_firms + "customers: {honesty: {dist: gamma}}\n").fix(), Catch::Contains("beta"));
+        CHECK(error_of(two_firms + "customers: {honesty: 1.5}\n").where().key_path == "customers.honesty");
+    }
+    SECTION("YAML syntax errors give the position") {
+        const auto e = error_of("firms:\n  - name: [A\n");
+        CHECK(e.where().line >= 2);
+        CHECK_THAT(e.problem(), Catch::Contains("YAML syntax error"));
+    }
+    SECTION("empty files and non-mappings") {
+        CHECK_THAT(error_of("").problem(), Catch::Contains("empty"));
+        CHECK_THAT(error_of("# only a comment\n").problem(), Catch::Contains("mapping"));
+        CHECK_THAT(error_of("- a\n- b\n").problem(), Catch::Contains("mapping"));
+        CHECK_THAT(error_of(std::string("\x01\x02\xff\xfe garbage", 14)).problem(), Catch::Contains("mapping") || Catch::Contains("YAML"));
+    }
+}
+
+TEST_CASE("scenario files and edge lists are read from disk") {
+    const auto dir = temp_dir();
+    std::ofstream(dir / "edges.txt") << "# a triangle and a duplicate\n0 1\n1 2\n2 0\n\n1 0\n";
+    std::ofstream(dir / "net.yaml") << two_firms << "customers: {count: 3}\nnetwork: {type: edge_list, file: edges.txt}\n";
+    const auto loaded = load_scenario_file((dir / "net.yaml").string());
+    REQUIRE(loaded.spec.network.edges);
+    CHECK(loaded.spec.network.edges->size() == 4);
+    CHECK(std::filesystem::path(loaded.spec.network.file).is_absolute());
+
+    const auto edge_error = [&](const std::string& content) {
+        std::ofstream(dir / "bad.txt") << content;
+        try {
+            read_edge_list((dir / "bad.txt").string(), 3);
+        } catch (const UserError& e) {
+            return e;
+        }
+        FAIL("edge list accepted: " << content);
+        throw std::logic_error("unreachable");
+    };
+    CHECK(edge_error("0 1\n0 x\n").where().line == 2);
+    CHECK_THAT(edge_error("0 3\n").problem(), Catch::Contains("out of range"));
+    CHECK_THAT(edge_error("1 1\n").problem(), Catch::Contains("self-loop"));
+    CHECK_THAT(edge_error("0 1 2\n").fix(), Catch::Contains("exactly two"));
+    CHECK_THROWS_AS(read_edge_list((dir / "missing.txt").string(), 3), UserError);
+    CHECK_THROWS_AS(load_scenario_file((dir / "missing.yaml").string()), UserError);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("every scenario in the catalogue is valid") {
+    const char* source = std::getenv("TRUSTSIM_SOURCE_DIR");
+    REQUIRE(source != nullptr);
+    int count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(source) / "scenarios")) {
+        if (entry.path().extension() != ".yaml") continue;
+        INFO(entry.path());
+        const auto loaded = load_scenario_file(entry.path().string());
+        CHECK(load_scenario_text(loaded.resolved_yaml, "resolved").resolved_yaml == loaded.resolved_yaml);
+        ++count;
+    }
+    CHECK(count >= 12);
+}
