@@ -59,6 +59,8 @@ struct RunOptions {
 };
 
 int run(const RunOptions& options) {
+    std::signal(SIGINT, request_stop);  // from the start, so no signal can leave a temporary file behind
+    std::signal(SIGTERM, request_stop);
     auto overrides = options.overrides;
     if (options.seed >= 0) overrides.push_back("simulation.seed=" + std::to_string(options.seed));
     auto scenario = io::load_scenario_file(options.scenario, overrides);
@@ -71,8 +73,6 @@ int run(const RunOptions& options) {
     SummaryRecorder summary;
     RecorderList recorders({&file, &summary});
     ProgressLine progress(!options.quiet);
-    std::signal(SIGINT, request_stop);
-    std::signal(SIGTERM, request_stop);
     Simulation simulation(scenario.spec, Context{threads, [&](std::int64_t done, std::int64_t total) {
                                                      progress.update(done, total);
                                                      return stop_signal == 0;
@@ -130,6 +130,8 @@ int main(int argc, char** argv) {
     validate_cmd->add_option("--set", validate_overrides, "Override a scenario value: key.path=value (repeatable)");
     validate_cmd->add_flag("--resolved", resolved, "Print the resolved scenario");
 
+    auto* keys_cmd = app.add_subcommand("keys", "Print every scenario key with its default, range, unit and meaning (Markdown)");
+
     std::string info_path;
     auto* info_cmd = app.add_subcommand("info", "Describe a TrustSim output file");
     info_cmd->add_option("file", info_path, "Output file (HDF5)")->required();
@@ -143,6 +145,10 @@ int main(int argc, char** argv) {
     try {
         if (*run_cmd) return run(run_options);
         if (*validate_cmd) return validate(validate_path, validate_overrides, resolved);
+        if (*keys_cmd) {
+            std::cout << trustsim::io::scenario_reference();
+            return ok;
+        }
         if (*info_cmd) {
             std::cout << trustsim::io::describe_output(info_path);
             return ok;

@@ -516,6 +516,52 @@ void emit_agents(YAML::Emitter& out, const Dispositions& d, const std::optional<
         << format_number(initial->self_orientation) << YAML::EndMap;
 }
 
+// One row of the key reference: key | default | allowed | unit | meaning.
+std::string reference_row(std::string_view key, const std::string& value, const std::string& allowed, std::string_view unit, std::string_view doc) {
+    return "| `" + std::string(key) + "` | " + value + " | " + allowed + " | " + std::string(unit) + " | " + std::string(doc) + " |\n";
+}
+
+std::string range_text(double min, double max, bool whole) {
+    const auto bound = [&](double x) { return whole ? std::to_string(static_cast<std::int64_t>(x)) : format_number(x); };
+    return max >= unbounded ? "≥ " + bound(min) : bound(min) + " … " + bound(max);
+}
+
+template <class T>
+std::string reference_table(std::string_view title, const T& defaults, const std::string& extra_rows = {}) {
+    std::string text = "### `" + std::string(title) + "`\n\n| key | default | allowed | unit | meaning |\n|---|---|---|---|---|\n";
+    for (const auto& field : T::fields)
+        std::visit(
+            [&](auto member) {
+                using Value = std::remove_cvref_t<decltype(defaults.*member)>;
+                if constexpr (std::is_same_v<Value, bool>)
+                    text += reference_row(field.name, defaults.*member ? "true" : "false", "true, false", field.unit, field.doc);
+                else if constexpr (std::is_same_v<Value, std::int64_t>)
+                    text += reference_row(field.name, std::to_string(defaults.*member), range_text(field.min, field.max, true), field.unit, field.doc);
+                else
+                    text += reference_row(field.name, format_number(defaults.*member), range_text(field.min, field.max, false), field.unit, field.doc);
+            },
+            field.member);
+    return text + extra_rows + "\n";
+}
+
+std::string distribution_text(const Distribution& d) {
+    switch (d.kind) {
+        case Distribution::Kind::beta: return "beta(" + format_number(d.a) + ", " + format_number(d.b) + ")";
+        case Distribution::Kind::uniform: return "uniform(" + format_number(d.a) + ", " + format_number(d.b) + ")";
+        case Distribution::Kind::constant: return format_number(d.a);
+    }
+    return {};
+}
+
+std::string disposition_rows(const Dispositions& d, std::string_view who) {
+    const std::string kinds = "distribution on [0, 1]";
+    return reference_row("propensity_to_trust", distribution_text(d.propensity_to_trust), kinds, "", "pi: disposition to trust others, drawn per " + std::string(who)) +
+           reference_row("honesty", distribution_text(d.honesty), kinds, "", "h: disposition to act in good faith, drawn per " + std::string(who)) +
+           reference_row("reciprocity", distribution_text(d.reciprocity), kinds, "", "rho: how strongly good faith answers trust shown (and falls under control)") +
+           reference_row("initial_perception", "from pi: C = R = I = pi, S = (1 - pi)/2", "{credibility, reliability, intimacy, self_orientation} in [0, 1]", "",
+                         "the perception every " + std::string(who) + " starts with, if given");
+}
+
 }  // namespace
 
 std::string format_error(const UserError& error) {
@@ -645,6 +691,41 @@ std::string resolved_yaml(const ModelSpec& spec) {
     }
     out << YAML::EndSeq << YAML::EndMap << YAML::Newline;
     return out.c_str();
+}
+
+std::string scenario_reference() {
+    const ModelSpec defaults;
+    const NetworkSpec network;
+    const Event event;
+    std::string text;
+    text += reference_table("simulation", defaults.simulation);
+    text += reference_table("customers", defaults.customers, disposition_rows(defaults.customers.dispositions, "customer"));
+    text += "### `employees`\n\n| key | default | allowed | unit | meaning |\n|---|---|---|---|---|\n" +
+            disposition_rows(defaults.employees.dispositions, "employee") + "\n";
+    text += reference_table("firms[]", FirmSpec{},
+                            reference_row("name", "(required)", "unique text", "", "the firm's name, used by events and in outputs") +
+                                reference_row("copies", "1", "1 … 10000", "firms", "repeat this firm; copies are named name-1, name-2, ...") +
+                                reference_row("adaptive_control", "(see below)", "mapping", "", "adaptive control of customers"));
+    text += reference_table("firms[].adaptive_control", AdaptiveControl{});
+    text += reference_table("behaviour", defaults.behaviour);
+    text += "### `network`\n\n| key | default | allowed | unit | meaning |\n|---|---|---|---|---|\n" +
+            reference_row("type", std::string(network_kinds[static_cast<std::size_t>(network.kind)]), join({std::begin(network_kinds), std::end(network_kinds)}), "",
+                          "who hears whose word of mouth") +
+            reference_row("mean_degree", format_number(network.mean_degree), "1 … customers - 1 (even for watts_strogatz, barabasi_albert)", "contacts",
+                          "well_mixed: contacts drawn per step; other types: mean degree of the network") +
+            reference_row("rewire", format_number(network.rewire), "0 … 1", "probability", "watts_strogatz only: rewiring probability") +
+            reference_row("file", "(required for edge_list)", "path", "", "edge_list only: edge-list file, relative to the scenario") + "\n";
+    text += reference_table("record", defaults.record);
+    text += "### `events[]`\n\n| key | default | allowed | unit | meaning |\n|---|---|---|---|---|\n" +
+            reference_row("type", "(required)", "policy, breach, scandal", "", "what happens") +
+            reference_row("step", "(required)", "0 … simulation.steps - 1", "step", "when it starts (steps count from 0)") +
+            reference_row("firm", "(required)", "a firm's name", "", "the firm it concerns") +
+            reference_row("set", "(required for policy)", "mapping of firms[] numeric keys", "", "policy: the firm's new values") +
+            reference_row("size", format_number(event.size), "0 … 1", "", "breach: R <- R (1 - size); scandal: C <- C (1 - size) on becoming aware") +
+            reference_row("duration", std::to_string(event.duration), "≥ 1", "steps", "scandal: how long it spreads") +
+            reference_row("media", format_number(event.media), "0 … 1", "1/step", "scandal: p, awareness hazard through media") +
+            reference_row("contagion", format_number(event.contagion), "0 … 1", "1/step", "scandal: q, awareness hazard when every contact is aware") + "\n";
+    return text;
 }
 
 }  // namespace trustsim::io

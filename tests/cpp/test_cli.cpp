@@ -1,1 +1,160 @@
+// The `trustsim` command as a user meets it: exit codes, messages, refusal to overwrite, interruption.
 #include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+    int status;
+    std::string output;  // stdout and stderr together
+};
+
+std::string binary() {
+    const char* path = std::getenv("TRUSTSIM_BINARY");
+    REQUIRE(path != nullptr);
+    return path;
+}
+
+std::string source_dir() {
+    const char* path = std::getenv("TRUSTSIM_SOURCE_DIR");
+    REQUIRE(path != nullptr);
+    return path;
+}
+
+Result run(const std::string& arguments) {
+    const auto command = binary() + " " + arguments + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::string output;
+    char buffer[4096];
+    while (const auto n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+    const int status = ::pclose(pipe);
+    INFO(command << "\n" << output);
+    REQUIRE(WIFEXITED(status));
+    return {WEXITSTATUS(status), output};
+}
+
+struct TempDir {
+    fs::path path = fs::temp_directory_path() / ("trustsim_test_cli_" + std::to_string(::getpid()));
+    TempDir() { fs::create_directories(path); }
+    ~TempDir() { fs::remove_all(path); }
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+const std::string small = " --set customers.count=500 --set simulation.steps=20 -q";
+
+}  // namespace
+
+TEST_CASE("run writes a result that info describes, and never overwrites it unasked") {
+    TempDir dir;
+    const auto out = dir / "baseline.h5";
+    const auto scenario = source_dir() + "/scenarios/baseline.yaml";
+
+    auto r = run("run " + scenario + " -o " + out + small);
+    CHECK(r.status == 0);
+    REQUIRE(fs::exists(out));
+
+    r = run("info " + out);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("trustsim-run"));
+    CHECK_THAT(r.output, Catch::Contains("/timeseries/trust"));
+    CHECK_THAT(r.output, Catch::Contains("Alpha"));
+
+    const auto before = fs::last_write_time(out);
+    r = run("run " + scenario + " -o " + out + small);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("already exists"));
+    CHECK_THAT(r.output, Catch::Contains("--force"));
+    CHECK(fs::last_write_time(out) == before);
+
+    r = run("run " + scenario + " -o " + out + small + " --force");
+    CHECK(r.status == 0);
+}
+
+TEST_CASE("run prints a summary per firm") {
+    TempDir dir;
+    const auto r = run("run " + source_dir() + "/scenarios/tight_controls.yaml -o " + (dir / "t.h5") +
+                       " --set customers.count=500 --set simulation.steps=20");
+    CHECK(r.status == 0);
+    for (const auto* expected : {"Tight", "Default", "trust", "share", "NPS", "profit"}) CHECK_THAT(r.output, Catch::Contains(expected));
+}
+
+TEST_CASE("validate reports problems with place and fix, and prints the resolved scenario") {
+    TempDir dir;
+    std::ofstream(dir / "bad.yaml") << "firms:\n  - name: A\n    control_customers: 1.5\n";
+    auto r = run("validate " + (dir / "bad.yaml"));
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("bad.yaml:3:24: firms[0].control_customers: value 1.5 is out of range"));
+    CHECK_THAT(r.output, Catch::Contains("between 0 and 1"));
+
+    r = run("validate " + source_dir() + "/scenarios/breach.yaml --resolved");
+    CHECK(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("trust_lambda: 1"));
+    CHECK_THAT(r.output, Catch::Contains("type: breach"));
+
+    r = run("validate " + source_dir() + "/scenarios/breach.yaml --set firms[0].price=-1");
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("--set firms[0].price"));
+
+    r = run("run " + (dir / "bad.yaml") + " -o " + (dir / "bad.h5"));
+    CHECK(r.status == 1);
+    CHECK_FALSE(fs::exists(dir / "bad.h5"));
+}
+
+TEST_CASE("usage errors and missing files exit non-zero with a message") {
+    CHECK(run("").status == 2);
+    CHECK(run("run").status == 2);
+    CHECK(run("frobnicate").status == 2);
+    const auto r = run("run /nonexistent/scenario.yaml");
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("/nonexistent/scenario.yaml"));
+    CHECK(run("info /nonexistent/out.h5").status == 1);
+}
+
+TEST_CASE("an interrupted run leaves no file under the output name") {
+    TempDir dir;
+    const auto out = dir / "long.h5";
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        const auto scenario = source_dir() + "/scenarios/baseline.yaml";
+        ::execl(binary().c_str(), "trustsim", "run", scenario.c_str(), "-o", out.c_str(), "-q", "--set", "simulation.steps=1000000",
+                static_cast<char*>(nullptr));
+        std::_Exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ::kill(child, SIGINT);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 130);
+    CHECK_FALSE(fs::exists(out));
+    for (const auto& entry : fs::directory_iterator(dir.path)) FAIL("left behind: " << entry.path());
+}
+
+TEST_CASE("the key reference in docs/scenario-format.md is what `trustsim keys` prints") {
+    const auto r = run("keys");
+    REQUIRE(r.status == 0);
+    std::ifstream doc(source_dir() + "/docs/scenario-format.md");
+    const std::string text((std::istreambuf_iterator<char>(doc)), std::istreambuf_iterator<char>());
+    const auto begin = text.find("<!-- keys:begin -->\n");
+    const auto end = text.find("<!-- keys:end -->");
+    REQUIRE(begin != std::string::npos);
+    REQUIRE(end != std::string::npos);
+    const auto documented = text.substr(begin + 20, end - begin - 20);
+    INFO("regenerate the reference with: trustsim keys");
+    CHECK(documented == r.output);
+}

@@ -28,6 +28,10 @@ std::string resolved_yaml(const ModelSpec& spec);
 // Reads an edge list ("a b" per line, 0-based customer ids, '#' comments); bad lines are UserErrors.
 std::vector<Edge> read_edge_list(const std::string& path, std::int64_t customers);
 
+// Every scenario key with its default, allowed values, unit and meaning, as Markdown tables (the
+// reference in docs/scenario-format.md is this text).
+std::string scenario_reference();
+
 // The one-paragraph message printed for a user error.
 std::string format_error(const UserError& error);
 
