@@ -20,6 +20,7 @@ enum class Phase : std::uint32_t {
     firms = 7,
     events = 8,
     lab = 9,
+    sweep = 10,  // sampling of sweep points
 };
 
 // Philox4x32-10: maps a 128-bit counter and a 64-bit key to 128 random bits.

@@ -10,11 +10,16 @@
 #include <filesystem>
 #include <iostream>
 
+#ifdef TRUSTSIM_WITH_MPI
+#include "mpi_sweep.hpp"
+#endif
 #include "trustsim/errors.hpp"
 #include "trustsim/io/hdf5_output.hpp"
 #include "trustsim/io/scenario.hpp"
+#include "trustsim/progress.hpp"
 #include "trustsim/simulation.hpp"
 #include "trustsim/summary.hpp"
+#include "trustsim/sweep.hpp"
 #include "trustsim/version.hpp"
 
 namespace {
@@ -25,28 +30,6 @@ enum ExitCode { ok = 0, user_error = 1, usage_error = 2, internal_error = 3, int
 
 std::atomic<int> stop_signal{0};
 extern "C" void request_stop(int signal) { stop_signal = signal; }
-
-// A progress line on a terminal; nothing in logs and CI.
-class ProgressLine {
-public:
-    explicit ProgressLine(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
-    void update(std::int64_t done, std::int64_t total) {
-        if (!enabled_) return;
-        const auto now = std::chrono::steady_clock::now();
-        if (done < total && now - last_ < std::chrono::milliseconds(200)) return;
-        last_ = now;
-        const double elapsed = std::chrono::duration<double>(now - start_).count();
-        const double eta = done > 0 ? elapsed * static_cast<double>(total - done) / static_cast<double>(done) : 0;
-        std::fprintf(stderr, "\rstep %lld/%lld (%3.0f%%), %.0f s left   ", static_cast<long long>(done), static_cast<long long>(total),
-                     100.0 * static_cast<double>(done) / static_cast<double>(total), eta);
-        if (done == total) std::fprintf(stderr, "\r%60s\r", "");
-    }
-
-private:
-    bool enabled_;
-    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::time_point last_{};
-};
 
 struct RunOptions {
     std::string scenario;
@@ -72,7 +55,7 @@ int run(const RunOptions& options) {
                                             static_cast<std::uint64_t>(scenario.spec.simulation.seed)});
     SummaryRecorder summary;
     RecorderList recorders({&file, &summary});
-    ProgressLine progress(!options.quiet);
+    ProgressLine progress("step", !options.quiet);
     Simulation simulation(scenario.spec, Context{threads, [&](std::int64_t done, std::int64_t total) {
                                                      progress.update(done, total);
                                                      return stop_signal == 0;
@@ -92,6 +75,82 @@ int run(const RunOptions& options) {
     return ok;
 }
 
+// The sweep's run table: every run's point, replicate, seed and parameter values (long tables elided).
+void print_run_table(const io::LoadedScenario& scenario) {
+    const auto& sweep = scenario.sweep;
+    std::cout << "sweep: " << sweep.method << ", " << sweep.points.size() << " points x " << sweep.replicates << " replicates = " << sweep.runs()
+              << " runs\nrun\tpoint\treplicate\tseed";
+    for (const auto& p : sweep.parameters) std::cout << "\t" << p;
+    std::cout << "\n";
+    constexpr std::int64_t shown = 20;
+    for (std::int64_t run = 0; run < sweep.runs(); ++run) {
+        if (run == shown && sweep.runs() > 2 * shown) {
+            std::cout << "...\t(" << sweep.runs() - 2 * shown << " more runs)\n";
+            run = sweep.runs() - shown;
+        }
+        const auto r = io::sweep_run(scenario, run);
+        std::cout << r.run << "\t" << r.point << "\t" << r.replicate << "\t" << r.seed;
+        for (const auto& value : sweep.points[static_cast<std::size_t>(r.point)]) std::cout << "\t" << value;
+        std::cout << "\n";
+    }
+}
+
+struct SweepCommand {
+    sweep::SweepOptions options;
+    std::string shard;  // "i/K"
+    bool mpi = false, slurm = false;
+    sweep::SlurmOptions slurm_options;
+};
+
+int run_sweep(SweepCommand command, const std::string& binary) {
+    auto& options = command.options;
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    const auto stop = [] { return stop_signal != 0; };
+    if (!command.shard.empty()) {
+        const auto slash = command.shard.find('/');
+        try {
+            options.shard_index = std::stoi(command.shard.substr(0, slash));
+            options.shard_count = std::stoi(command.shard.substr(slash + 1));
+        } catch (const std::exception&) {
+            options.shard_count = 0;
+        }
+        if (slash == std::string::npos || options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count)
+            throw UserError({"--shard " + command.shard, 0, 0, ""}, "a shard is i/K with 0 <= i < K", "e.g. --shard 0/10 ... --shard 9/10");
+    }
+    if (command.slurm) {
+        std::cout << sweep::write_slurm(options, command.slurm_options, binary);
+        return ok;
+    }
+    if (command.mpi) {
+#ifdef TRUSTSIM_WITH_MPI
+        return cli::mpi_sweep(options, stop);
+#else
+        throw UserError({"--mpi", 0, 0, ""}, "this trustsim was built without MPI", "install libopenmpi-dev (scripts/setup.sh does) and rebuild");
+#endif
+    }
+    const auto scenario = sweep::prepare_sweep(options);
+    const auto pending = sweep::pending_runs(scenario, options);
+    std::atomic<std::size_t> taken{0};
+    const sweep::NextRun next = [&]() -> std::optional<std::int64_t> {
+        const auto i = taken++;
+        if (i >= pending.size()) return std::nullopt;
+        return pending[i];
+    };
+    const auto writer = options.shard_count > 1 ? "shard-" + std::to_string(options.shard_index) + "-of-" + std::to_string(options.shard_count) : "local";
+    const bool finished = sweep::execute_runs(scenario, options, writer, static_cast<std::int64_t>(pending.size()), next, stop);
+    const auto done = sweep::write_manifest(scenario, options.outdir);
+    if (!finished) {
+        std::cerr << "trustsim: interrupted by signal " << stop_signal << "; " << done << " of " << scenario.sweep.runs()
+                  << " runs are finished and kept. Run the same command again to finish the sweep.\n";
+        return interrupted;
+    }
+    if (!options.quiet)
+        std::cout << options.outdir << ": " << done << " of " << scenario.sweep.runs() << " runs finished"
+                  << (done == scenario.sweep.runs() ? "; merge them with: trustsim merge " + options.outdir + " -o sweep.h5" : std::string()) << "\n";
+    return ok;
+}
+
 int validate(const std::string& path, const std::vector<std::string>& overrides, bool resolved) {
     const auto scenario = io::load_scenario_file(path, overrides);
     if (resolved) {
@@ -101,6 +160,7 @@ int validate(const std::string& path, const std::vector<std::string>& overrides,
     const auto& spec = scenario.spec;
     std::cout << path << ": valid (" << spec.simulation.steps << " steps, " << spec.customers.count << " customers, "
               << spec.firms.size() << " firms, " << spec.events.size() << " events)\n";
+    if (scenario.sweep.method != "single" || scenario.sweep.replicates > 1) print_run_table(scenario);
     return ok;
 }
 
@@ -132,6 +192,30 @@ int main(int argc, char** argv) {
 
     auto* keys_cmd = app.add_subcommand("keys", "Print every scenario key with its default, range, unit and meaning (Markdown)");
 
+    SweepCommand sweep_command;
+    auto* sweep_cmd = app.add_subcommand("sweep", "Run a scenario's sweep into a directory (resumable: run it again to finish)");
+    sweep_cmd->add_option("scenario", sweep_command.options.scenario, "Scenario file with a sweep: section (YAML)")->required();
+    sweep_cmd->add_option("-o,--output", sweep_command.options.outdir, "Sweep directory")->required();
+    sweep_cmd->add_option("--set", sweep_command.options.overrides, "Override a scenario value: key.path=value (repeatable)");
+    sweep_cmd->add_option("--jobs", sweep_command.options.jobs, "Runs at once (default 1)")->check(CLI::PositiveNumber);
+    sweep_cmd->add_option("--threads-per-run", sweep_command.options.threads_per_run, "Threads of each run (default 1)")->check(CLI::PositiveNumber);
+    sweep_cmd->add_option("--shard", sweep_command.shard, "Run only shard i of K (i/K): the runs with run % K == i");
+    sweep_cmd->add_flag("--mpi", sweep_command.mpi, "Spread the runs over MPI ranks (start with mpirun)");
+    sweep_cmd->add_flag("--slurm", sweep_command.slurm, "Write a SLURM job array and a merge job instead of running");
+    sweep_cmd->add_option("--tasks", sweep_command.slurm_options.tasks, "SLURM array tasks (default: one per run, at most 1000)")
+        ->check(CLI::PositiveNumber);
+    sweep_cmd->add_option("--partition", sweep_command.slurm_options.partition, "SLURM partition");
+    sweep_cmd->add_option("--time", sweep_command.slurm_options.time, "SLURM time limit per task (default 01:00:00)");
+    sweep_cmd->add_flag("--submit", sweep_command.slurm_options.submit, "Submit the SLURM jobs (with --slurm)");
+    sweep_cmd->add_flag("-q,--quiet", sweep_command.options.quiet, "No progress line");
+
+    std::string merge_dir, merge_output;
+    bool merge_force = false;
+    auto* merge_cmd = app.add_subcommand("merge", "Merge a finished sweep into one HDF5 file with per-point statistics");
+    merge_cmd->add_option("directory", merge_dir, "Sweep directory")->required();
+    merge_cmd->add_option("-o,--output", merge_output, "Output file")->required();
+    merge_cmd->add_flag("--force", merge_force, "Overwrite an existing output file");
+
     std::string info_path;
     auto* info_cmd = app.add_subcommand("info", "Describe a TrustSim output file");
     info_cmd->add_option("file", info_path, "Output file (HDF5)")->required();
@@ -145,6 +229,11 @@ int main(int argc, char** argv) {
     try {
         if (*run_cmd) return run(run_options);
         if (*validate_cmd) return validate(validate_path, validate_overrides, resolved);
+        if (*sweep_cmd) return run_sweep(sweep_command, std::filesystem::read_symlink("/proc/self/exe").string());
+        if (*merge_cmd) {
+            sweep::merge(merge_dir, merge_output, merge_force);
+            return ok;
+        }
         if (*keys_cmd) {
             std::cout << trustsim::io::scenario_reference();
             return ok;

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "trustsim/random.hpp"
 #include "trustsim/version.hpp"
 
 namespace trustsim::io {
@@ -436,7 +437,7 @@ ModelSpec read_spec(const Reader& r, const Node& root, const std::string& base_d
     if (!root.IsMap())
         r.fail(root, "", "a scenario must be a YAML mapping of sections, got " + Reader::describe(root),
                "start from scenarios/baseline.yaml: sections simulation, customers, employees, firms, behaviour, network, record, events");
-    r.check_map(root, "", {"description", "simulation", "customers", "employees", "firms", "behaviour", "network", "record", "events"});
+    r.check_map(root, "", {"description", "simulation", "customers", "employees", "firms", "behaviour", "network", "record", "events", "sweep"});
     ModelSpec spec;
     if (const Node description = root["description"]) spec.description = r.text(description, "description");
     if (const Node simulation = root["simulation"]) {
@@ -562,6 +563,131 @@ std::string disposition_rows(const Dispositions& d, std::string_view who) {
                          "the perception every " + std::string(who) + " starts with, if given");
 }
 
+
+// The `sweep:` section: exactly one of grid, points, random, latin_hypercube (or none: one point), and
+// replicates. Values are kept as YAML text and applied to the scenario like --set overrides.
+constexpr std::int64_t max_sweep_runs = 10'000'000;
+
+std::vector<std::vector<std::string>> cartesian(const std::vector<std::vector<std::string>>& axes) {
+    std::vector<std::vector<std::string>> points{{}};
+    for (const auto& values : axes) {  // the last parameter varies fastest, like nested loops in file order
+        std::vector<std::vector<std::string>> next;
+        for (const auto& point : points)
+            for (const auto& value : values) {
+                next.push_back(point);
+                next.back().push_back(value);
+            }
+        points = std::move(next);
+    }
+    return points;
+}
+
+// random / latin_hypercube: {samples: n, parameters: {key: {low, high, scale: linear|log}}}
+void sample_points(const Reader& r, const Node& node, const std::string& path, bool latin, std::uint64_t seed, SweepSpec& sweep) {
+    r.check_map(node, path, {"samples", "parameters"});
+    r.require(node, path, "samples", "samples: 100");
+    r.require(node, path, "parameters", "parameters: {\"firms[0].control_customers\": {low: 0, high: 1}}");
+    const auto samples = r.integer(node["samples"], child_path(path, "samples"), 1, static_cast<double>(max_sweep_runs));
+    const Node parameters = node["parameters"];
+    const auto parameters_path = child_path(path, "parameters");
+    if (!parameters.IsMap() || parameters.size() == 0)
+        r.fail(parameters, parameters_path, "expected a mapping of parameters to ranges", "e.g. behaviour.trust_lambda: {low: 0.5, high: 2, scale: log}");
+    sweep.points.assign(static_cast<std::size_t>(samples), {});
+    std::uint64_t k = 0;
+    for (const auto& item : parameters) {
+        const auto key = r.text(item.first, parameters_path);
+        const auto range_path = child_path(parameters_path, key);
+        const Node range = item.second;
+        r.check_map(range, range_path, {"low", "high", "scale"});
+        r.require(range, range_path, "low", "low: 0");
+        r.require(range, range_path, "high", "high: 1");
+        const double low = r.number(range["low"], child_path(range_path, "low"), -unbounded, unbounded);
+        const double high = r.number(range["high"], child_path(range_path, "high"), low, unbounded);
+        static constexpr std::string_view scales[] = {"linear", "log"};
+        const bool log = range["scale"] && r.choice(range["scale"], child_path(range_path, "scale"), scales) == "log";
+        if (log && low <= 0) r.fail(range["low"], child_path(range_path, "low"), "a log scale needs low > 0", "use a positive low or scale: linear");
+        sweep.parameters.push_back(key);
+        // Latin hypercube: each parameter's samples fall one in each of `samples` equal strata, in a random order.
+        std::vector<std::uint64_t> stratum(static_cast<std::size_t>(samples));
+        for (std::size_t i = 0; i < stratum.size(); ++i) stratum[i] = i;
+        Stream shuffle(seed, Phase::sweep, 2 * k + 1, 0);
+        if (latin)
+            for (std::size_t i = stratum.size(); i > 1; --i) std::swap(stratum[i - 1], stratum[shuffle.below(i)]);
+        for (std::size_t p = 0; p < stratum.size(); ++p) {
+            Stream rng(seed, Phase::sweep, 2 * k, p);
+            const double u = latin ? (static_cast<double>(stratum[p]) + rng.uniform()) / static_cast<double>(samples) : rng.uniform();
+            const double value = log ? std::exp(std::log(low) + u * (std::log(high) - std::log(low))) : low + u * (high - low);
+            sweep.points[p].push_back(format_number(value));
+        }
+        ++k;
+    }
+}
+
+SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed) {
+    SweepSpec sweep;
+    if (!node) {
+        sweep.points = {{}};
+        return sweep;
+    }
+    static const std::vector<std::string_view> methods = {"grid", "points", "random", "latin_hypercube"};
+    r.check_map(node, "sweep", {"replicates", "grid", "points", "random", "latin_hypercube"});
+    if (node["replicates"]) sweep.replicates = r.integer(node["replicates"], "sweep.replicates", 1, static_cast<double>(max_sweep_runs));
+    for (const auto method : methods) {
+        if (!node[std::string(method)]) continue;
+        if (sweep.method != "single") r.fail(node[std::string(method)], child_path("sweep", method), "a sweep has one method, found " + sweep.method + " and " + std::string(method), "keep one of them (use points: for an explicit list)");
+        sweep.method = method;
+    }
+    const auto path = child_path("sweep", sweep.method);
+    const Node body = node[sweep.method];
+    if (sweep.method == "single") {
+        sweep.points = {{}};
+    } else if (sweep.method == "grid") {
+        if (!body.IsMap() || body.size() == 0) r.fail(body, path, "expected a mapping of parameters to lists of values", "e.g. grid: {customers.opportunist_share: [0.02, 0.1, 0.3]}");
+        std::vector<std::vector<std::string>> axes;
+        for (const auto& item : body) {
+            const auto key = r.text(item.first, path);
+            if (!item.second.IsSequence() || item.second.size() == 0)
+                r.fail(item.second, child_path(path, key), "expected a non-empty list of values", "write [value, value, ...]");
+            sweep.parameters.push_back(key);
+            axes.emplace_back();
+            for (const auto& value : item.second) axes.back().push_back(YAML::Dump(value));
+        }
+        double size = 1;
+        for (const auto& axis : axes) size *= static_cast<double>(axis.size());
+        if (size * static_cast<double>(sweep.replicates) > max_sweep_runs) r.fail(body, path, "the grid has too many runs", "use fewer values or replicates");
+        sweep.points = cartesian(axes);
+    } else if (sweep.method == "points") {
+        if (!body.IsSequence() || body.size() == 0) r.fail(body, path, "expected a list of points", "e.g. points: [{trust_first: 0.5}, ...]");
+        for (std::size_t p = 0; p < body.size(); ++p) {
+            const auto point_path = index_path(path, p);
+            if (!body[p].IsMap()) r.fail(body[p], point_path, "expected a mapping of parameters to values", "write {key.path: value, ...}");
+            std::vector<std::string> values;
+            std::vector<std::string> keys;
+            for (const auto& item : body[p]) {
+                keys.push_back(r.text(item.first, point_path));
+                values.push_back(YAML::Dump(item.second));
+            }
+            if (p == 0) sweep.parameters = keys;
+            if (keys != sweep.parameters) r.fail(body[p], point_path, "every point must set the same parameters, in the same order, as the first", "add or reorder keys");
+            sweep.points.push_back(std::move(values));
+        }
+    } else {
+        sample_points(r, body, path, sweep.method == "latin_hypercube", seed, sweep);
+    }
+    if (sweep.runs() > max_sweep_runs) r.fail(node, "sweep", "the sweep has " + std::to_string(sweep.runs()) + " runs", "keep it under " + std::to_string(max_sweep_runs));
+    YAML::Emitter out;
+    out << YAML::BeginMap << YAML::Key << "sweep" << YAML::Value << node << YAML::EndMap;
+    sweep.resolved_yaml = std::string(out.c_str()) + "\n";
+    return sweep;
+}
+
+std::vector<std::string> point_overrides(const SweepSpec& sweep, std::int64_t point) {
+    std::vector<std::string> overrides;
+    for (std::size_t k = 0; k < sweep.parameters.size(); ++k)
+        overrides.push_back(sweep.parameters[k] + "=" + sweep.points[static_cast<std::size_t>(point)][k]);
+    return overrides;
+}
+
 }  // namespace
 
 std::string format_error(const UserError& error) {
@@ -603,8 +729,11 @@ std::vector<Edge> read_edge_list(const std::string& path, std::int64_t customers
     return edges;  // duplicates (in either direction) are merged when the network is built
 }
 
-LoadedScenario load_scenario_text(std::string_view text, const std::string& name, const std::vector<std::string>& overrides,
-                                  const std::string& base_dir) {
+namespace {
+
+// Loads one scenario; with_sweep also reads the sweep section and checks that every point loads.
+LoadedScenario load(std::string_view text, const std::string& name, const std::vector<std::string>& overrides, const std::string& base_dir,
+                    bool with_sweep) {
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
         throw UserError({name, 0, 0, ""}, "the scenario is empty", "start from scenarios/baseline.yaml");
     Node root;
@@ -617,9 +746,44 @@ LoadedScenario load_scenario_text(std::string_view text, const std::string& name
     if (!overrides.empty() && !root.IsMap()) root = Node(YAML::NodeType::Map);
     for (const auto& assignment : overrides) overridden.push_back(apply_override(root, assignment));
     const Reader reader(name, std::move(overridden));
-    LoadedScenario loaded{read_spec(reader, root, base_dir), {}};
+    LoadedScenario loaded{read_spec(reader, root, base_dir), {}, {}, std::string(text), name, base_dir, overrides};
     loaded.resolved_yaml = resolved_yaml(loaded.spec);
+    if (!with_sweep) return loaded;
+    loaded.sweep = read_sweep(reader, root["sweep"], static_cast<std::uint64_t>(loaded.spec.simulation.seed));
+    for (std::int64_t p = 0; p < static_cast<std::int64_t>(loaded.sweep.points.size()); ++p) {
+        auto point = overrides;
+        for (auto& o : point_overrides(loaded.sweep, p)) point.push_back(std::move(o));
+        try {
+            load(text, name, point, base_dir, false);
+        } catch (const UserError& e) {
+            reader.fail(root["sweep"], "sweep", "point " + std::to_string(p) + " is not a valid scenario: " + format_error(e),
+                        "check the sweep's parameter names and values");
+        }
+    }
     return loaded;
+}
+
+}  // namespace
+
+LoadedScenario load_scenario_text(std::string_view text, const std::string& name, const std::vector<std::string>& overrides,
+                                  const std::string& base_dir) {
+    return load(text, name, overrides, base_dir, true);
+}
+
+SweepRun sweep_run(const LoadedScenario& scenario, std::int64_t run) {
+    const auto replicates = scenario.sweep.replicates;
+    const auto replicate = run % replicates;
+    // 53 bits: a seed must survive a round trip through YAML and double-precision readers.
+    const auto seed = derive_seed(static_cast<std::uint64_t>(scenario.spec.simulation.seed), static_cast<std::uint64_t>(replicate)) >> 11;
+    return {run, run / replicates, replicate, seed};
+}
+
+LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run) {
+    const auto r = sweep_run(scenario, run);
+    auto overrides = scenario.overrides;
+    for (auto& o : point_overrides(scenario.sweep, r.point)) overrides.push_back(std::move(o));
+    overrides.push_back("simulation.seed=" + std::to_string(r.seed));
+    return load(scenario.text, scenario.name, overrides, scenario.base_dir, false);
 }
 
 LoadedScenario load_scenario_file(const std::string& path, const std::vector<std::string>& overrides) {

@@ -10,9 +10,31 @@
 
 namespace trustsim::io {
 
+// A parameter sweep: points (one value per parameter each) times replicates. The run table is fixed by the
+// scenario: run = point * replicates + replicate, and each run's seed is derived from simulation.seed and
+// the replicate alone, so every point sees the same random numbers (common random numbers).
+struct SweepSpec {
+    std::string method = "single";                 // single | grid | points | random | latin_hypercube
+    std::int64_t replicates = 1;
+    std::vector<std::string> parameters;           // key paths, as for --set
+    std::vector<std::vector<std::string>> points;  // points[p][k]: the YAML text of parameter k at point p
+    std::string resolved_yaml;                     // the sweep section, normalised (part of the sweep's identity)
+
+    std::int64_t runs() const noexcept { return static_cast<std::int64_t>(points.size()) * replicates; }
+};
+
+struct SweepRun {
+    std::int64_t run = 0, point = 0, replicate = 0;
+    std::uint64_t seed = 0;
+};
+
 struct LoadedScenario {
     ModelSpec spec;
     std::string resolved_yaml;  // the scenario with every default filled in (stored in every output)
+    SweepSpec sweep;            // one point and one replicate unless the scenario has a `sweep:` section
+    // What it was loaded from, so each run of a sweep can be loaded again with its own overrides.
+    std::string text, name, base_dir;
+    std::vector<std::string> overrides;
 };
 
 // `overrides` are "key.path=value" strings (e.g. "firms[0].control_customers=0.5", "simulation.steps=50"),
@@ -21,6 +43,11 @@ LoadedScenario load_scenario_file(const std::string& path, const std::vector<std
 // `name` stands for the file name in messages; relative edge-list paths resolve against `base_dir`.
 LoadedScenario load_scenario_text(std::string_view text, const std::string& name,
                                   const std::vector<std::string>& overrides = {}, const std::string& base_dir = ".");
+
+// Run `run` of a sweep: its point, replicate and seed.
+SweepRun sweep_run(const LoadedScenario& scenario, std::int64_t run);
+// The scenario of one run of a sweep: the base scenario with the point's values and the run's seed.
+LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run);
 
 // The resolved scenario as YAML: every field, defaults included, in the scenario format.
 std::string resolved_yaml(const ModelSpec& spec);

@@ -1,0 +1,34 @@
+#pragma once
+// A progress line with an ETA on a terminal; nothing in logs and CI (stderr is not a TTY there).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace trustsim {
+
+class ProgressLine {
+public:
+    ProgressLine(std::string what, bool enabled) : what_(std::move(what)), enabled_(enabled && isatty(STDERR_FILENO)) {}
+    void update(std::int64_t done, std::int64_t total) {
+        if (!enabled_ || total <= 0) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (done < total && now - last_ < std::chrono::milliseconds(200)) return;
+        last_ = now;
+        const double elapsed = std::chrono::duration<double>(now - start_).count();
+        const double eta = done > 0 ? elapsed * static_cast<double>(total - done) / static_cast<double>(done) : 0;
+        std::fprintf(stderr, "\r%s %lld/%lld (%3.0f%%), %.0f s left   ", what_.c_str(), static_cast<long long>(done),
+                     static_cast<long long>(total), 100.0 * static_cast<double>(done) / static_cast<double>(total), eta);
+        if (done == total) std::fprintf(stderr, "\r%70s\r", "");
+    }
+
+private:
+    std::string what_;
+    bool enabled_;
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace trustsim

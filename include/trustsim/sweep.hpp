@@ -1,0 +1,89 @@
+#pragma once
+// Parameter sweeps: many runs of one scenario, on a laptop (threads), a SLURM job array (shards) or MPI
+// ranks, all writing into one sweep directory (layout in docs/sweeps.md):
+//   OUTDIR/scenario.yaml      the resolved scenario and its sweep section: the sweep's identity
+//   OUTDIR/manifest.csv       one row per run: run, point, replicate, seed, parameters, status
+//   OUTDIR/results/*.tsr      append-only logs of finished runs, one per writer
+// A run is finished when its record is complete in a log, so a crash or kill -9 loses only the runs in
+// flight, and running the same command again finishes the sweep.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trustsim/io/scenario.hpp"
+#include "trustsim/recorder.hpp"
+
+namespace trustsim::sweep {
+
+// The time series of one finished run: values[(step * firms + firm) * metric_count + metric].
+struct RunResult {
+    std::int64_t run = 0;
+    std::int64_t steps = 0;
+    std::int64_t firms = 0;
+    double wall_seconds = 0;
+    std::vector<double> values;
+};
+
+// Runs one run of a sweep (no histograms or snapshots). Returns nothing if `keep_going` turned false.
+std::optional<RunResult> simulate_run(const io::LoadedScenario& scenario, std::int64_t run, int threads,
+                                      const std::function<bool()>& keep_going);
+
+// An append-only log of finished runs, owned by one writer (an exclusive lock enforces it). Opening it
+// drops a partial record a killed writer left at the end. Each record is written with one write().
+class RunLog {
+public:
+    explicit RunLog(const std::string& path);
+    ~RunLog();
+    RunLog(const RunLog&) = delete;
+    RunLog& operator=(const RunLog&) = delete;
+    void append(const RunResult& result);
+
+private:
+    int fd_ = -1;
+    std::string path_;
+    double last_sync_ = 0;
+};
+
+// Every complete record in the logs of a sweep directory, by run id (the first if a run was logged twice).
+// With values=false only ids and wall times are read (records are still checksummed).
+std::vector<RunResult> read_results(const std::string& outdir, bool values);
+
+struct SweepOptions {
+    std::string scenario;
+    std::string outdir;
+    std::vector<std::string> overrides;
+    int jobs = 1;             // runs at once (local)
+    int threads_per_run = 1;
+    int shard_index = 0;      // this process runs the runs with run % shard_count == shard_index
+    int shard_count = 1;
+    bool quiet = false;
+};
+
+// Prepares OUTDIR (or checks it holds this very sweep) and returns the loaded scenario.
+io::LoadedScenario prepare_sweep(const SweepOptions& options);
+// The runs of this shard not yet finished.
+std::vector<std::int64_t> pending_runs(const io::LoadedScenario& scenario, const SweepOptions& options);
+
+// Where the next run comes from: a local counter, or (under MPI) a counter shared by every rank.
+using NextRun = std::function<std::optional<std::int64_t>()>;
+// Runs the given runs with options.jobs at a time, logging each to OUTDIR/results/<writer>.tsr.
+// Returns false if interrupted (finished runs are kept). `stop` is polled between steps.
+bool execute_runs(const io::LoadedScenario& scenario, const SweepOptions& options, const std::string& writer,
+                  std::int64_t total, const NextRun& next, const std::function<bool()>& stop);
+// Rewrites OUTDIR/manifest.csv with each run's status; returns the number of finished runs.
+std::int64_t write_manifest(const io::LoadedScenario& scenario, const std::string& outdir);
+
+// One HDF5 file with every run's time series and per-point statistics across replicates.
+void merge(const std::string& outdir, const std::string& output, bool force);
+
+// SLURM: writes OUTDIR/slurm/{sweep,merge}.sbatch; with submit, submits both (merge after the array).
+struct SlurmOptions {
+    int tasks = 0;  // 0: one task per run, at most 1000
+    std::string partition, time = "01:00:00";
+    bool submit = false;
+};
+std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, const std::string& binary);
+
+}  // namespace trustsim::sweep

@@ -1,0 +1,102 @@
+#include "hdf5_util.hpp"
+
+#include <algorithm>
+
+namespace trustsim::io::h5 {
+
+namespace {
+constexpr std::size_t target_chunk_bytes = 1 << 20;
+constexpr std::size_t compress_above_bytes = 4096;
+}  // namespace
+
+std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t element_size) {
+    std::vector<hsize_t> chunk(dims);
+    for (auto& d : chunk) d = std::max<hsize_t>(d, 1);
+    // Halve the leading dimensions first: readers usually slice along them (runs, steps, snapshots).
+    for (std::size_t axis = 0; axis < chunk.size(); ++axis) {
+        std::size_t bytes = element_size;
+        for (const auto d : chunk) bytes *= d;
+        while (bytes > target_chunk_bytes && chunk[axis] > 1) {
+            chunk[axis] = (chunk[axis] + 1) / 2;
+            bytes = element_size;
+            for (const auto d : chunk) bytes *= d;
+        }
+    }
+    return chunk;
+}
+
+Writer::Writer(std::string path) : path_(std::move(path)) {
+    file_ = Handle(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (file_.get() < 0) fail("cannot create the file");
+}
+
+void Writer::fail(const std::string& what) const {
+    throw UserError({path_, 0, 0, ""}, "HDF5 output failed: " + what, "check that the directory is writable and the disk has space");
+}
+
+void Writer::close() {
+    if (file_.get() < 0) return;
+    if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) fail("cannot flush the file");
+    file_ = Handle();
+}
+
+Handle Writer::group(hid_t parent, const std::string& name) {
+    return {check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create group " + name), H5Gclose};
+}
+
+void Writer::write_dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims, hid_t type, const void* data,
+                           std::string_view description, std::string_view unit) {
+    const Handle space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "cannot describe " + name), H5Sclose);
+    const Handle properties(check(H5Pcreate(H5P_DATASET_CREATE), "cannot create properties"), H5Pclose);
+    std::size_t bytes = H5Tget_size(type);
+    for (const auto d : dims) bytes *= d;
+    if (bytes > compress_above_bytes) {
+        const auto chunk = chunk_shape(dims, H5Tget_size(type));
+        check(H5Pset_chunk(properties, static_cast<int>(chunk.size()), chunk.data()), "cannot chunk " + name);
+        check(H5Pset_shuffle(properties), "cannot set shuffle");
+        check(H5Pset_deflate(properties, 4), "cannot set compression");
+    }
+    const Handle dataset(check(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, properties, H5P_DEFAULT), "cannot create " + name),
+                         H5Dclose);
+    if (bytes > 0) check(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "cannot write " + name);
+    attribute(dataset, "description", std::string(description));
+    if (!unit.empty()) attribute(dataset, "unit", std::string(unit));
+}
+
+void Writer::strings(hid_t parent, const std::string& name, const std::vector<std::string>& values, std::string_view description,
+                     std::vector<hsize_t> dims) {
+    if (dims.empty()) dims = {values.size()};
+    const Handle type(check(H5Tcopy(H5T_C_S1), "cannot make a string type"), H5Tclose);
+    check(H5Tset_size(type, H5T_VARIABLE), "cannot make a string type");
+    check(H5Tset_cset(type, H5T_CSET_UTF8), "cannot make a string type");
+    std::vector<const char*> pointers;
+    for (const auto& v : values) pointers.push_back(v.c_str());
+    write_dataset(parent, name, dims, type, pointers.data(), description, {});
+}
+
+void Writer::text(hid_t parent, const std::string& name, const std::string& value, std::string_view description) {
+    const Handle type(check(H5Tcopy(H5T_C_S1), "cannot make a string type"), H5Tclose);
+    check(H5Tset_size(type, H5T_VARIABLE), "cannot make a string type");
+    check(H5Tset_cset(type, H5T_CSET_UTF8), "cannot make a string type");
+    const Handle space(check(H5Screate(H5S_SCALAR), "cannot describe " + name), H5Sclose);
+    const Handle dataset(check(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create " + name), H5Dclose);
+    const char* pointer = value.c_str();
+    check(H5Dwrite(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &pointer), "cannot write " + name);
+    attribute(dataset, "description", std::string(description));
+}
+
+void Writer::attribute(hid_t object, const std::string& name, const std::string& value) {
+    const Handle type(check(H5Tcopy(H5T_C_S1), "cannot make a string type"), H5Tclose);
+    check(H5Tset_size(type, H5T_VARIABLE), "cannot make a string type");
+    check(H5Tset_cset(type, H5T_CSET_UTF8), "cannot make a string type");
+    const char* pointer = value.c_str();
+    write_attribute(object, name, type, &pointer);
+}
+
+void Writer::write_attribute(hid_t object, const std::string& name, hid_t type, const void* value) {
+    const Handle space(check(H5Screate(H5S_SCALAR), "cannot describe attribute " + name), H5Sclose);
+    const Handle attribute(check(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), "cannot create attribute " + name), H5Aclose);
+    check(H5Awrite(attribute, type, value), "cannot write attribute " + name);
+}
+
+}  // namespace trustsim::io::h5

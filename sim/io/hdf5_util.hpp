@@ -1,0 +1,90 @@
+#pragma once
+// Small RAII layer over the HDF5 C API, shared by the run output and the sweep merge. Every failure
+// becomes a UserError naming the file, since the usual causes (full disk, no permission) are the user's.
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "trustsim/errors.hpp"
+
+namespace trustsim::io::h5 {
+
+// An owned HDF5 identifier, closed with the function that fits its kind.
+class Handle {
+public:
+    Handle() = default;
+    Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+    Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, H5I_INVALID_HID)), close_(other.close_) {}
+    Handle& operator=(Handle&& other) noexcept {
+        std::swap(id_, other.id_);
+        std::swap(close_, other.close_);
+        return *this;
+    }
+    ~Handle() {
+        if (id_ >= 0) close_(id_);
+    }
+    hid_t get() const noexcept { return id_; }
+    operator hid_t() const noexcept { return id_; }
+
+private:
+    hid_t id_ = H5I_INVALID_HID;
+    herr_t (*close_)(hid_t) = nullptr;
+};
+
+template <class T> hid_t native_type();
+template <> inline hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
+template <> inline hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
+template <> inline hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
+template <> inline hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
+template <> inline hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
+template <> inline hid_t native_type<std::int16_t>() { return H5T_NATIVE_INT16; }
+template <> inline hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
+
+// Writes one file; `path` names it in messages.
+class Writer {
+public:
+    explicit Writer(std::string path);
+    hid_t file() const noexcept { return file_; }
+    void close();  // flushes and closes; errors here (a full disk) are reported
+
+    Handle group(hid_t parent, const std::string& name);
+    // A complete dataset, chunked and compressed (deflate + shuffle) when larger than a few kilobytes.
+    template <class T>
+    void dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims, const T* data, std::string_view description,
+                 std::string_view unit = {}) {
+        write_dataset(parent, name, dims, native_type<T>(), data, description, unit);
+    }
+    // Variable-length UTF-8 strings; dims default to one dimension of values.size().
+    void strings(hid_t parent, const std::string& name, const std::vector<std::string>& values, std::string_view description,
+                 std::vector<hsize_t> dims = {});
+    void text(hid_t parent, const std::string& name, const std::string& value, std::string_view description);
+
+    template <class T>
+    void attribute(hid_t object, const std::string& name, T value) {
+        write_attribute(object, name, native_type<T>(), &value);
+    }
+    void attribute(hid_t object, const std::string& name, const std::string& value);
+
+    [[noreturn]] void fail(const std::string& what) const;
+    hid_t check(hid_t id, const std::string& what) const {
+        if (id < 0) fail(what);
+        return id;
+    }
+
+private:
+    void write_dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims, hid_t type, const void* data,
+                       std::string_view description, std::string_view unit);
+    void write_attribute(hid_t object, const std::string& name, hid_t type, const void* value);
+
+    std::string path_;
+    Handle file_;
+};
+
+// Chunk shape for a dataset: whole trailing dimensions, leading ones cut to keep chunks near 1 MiB.
+std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t element_size);
+
+}  // namespace trustsim::io::h5

@@ -1,0 +1,170 @@
+// `trustsim merge`: one HDF5 file ("trustsim-sweep") with every run's time series and, per point, the
+// mean, standard deviation and 95% interval across replicates (layout in docs/sweeps.md).
+#include <unistd.h>
+
+#include <boost/math/distributions/students_t.hpp>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include "../io/hdf5_util.hpp"
+#include "trustsim/sweep.hpp"
+#include "trustsim/version.hpp"
+
+namespace trustsim::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+double as_number(const std::string& text) {
+    double value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc() && end == text.data() + text.size() ? value : nan;
+}
+
+// Mean, standard deviation and Student-t 95% interval of the finite values (NaN where undefined).
+struct Statistics {
+    double mean = nan, sd = nan, low = nan, high = nan;
+};
+Statistics describe(const std::vector<double>& values) {
+    double sum = 0;
+    std::size_t n = 0;
+    for (const double v : values)
+        if (std::isfinite(v)) sum += v, ++n;
+    Statistics s;
+    if (n == 0) return s;
+    s.mean = sum / static_cast<double>(n);
+    if (n == 1) return s;
+    double squares = 0;
+    for (const double v : values)
+        if (std::isfinite(v)) squares += (v - s.mean) * (v - s.mean);
+    s.sd = std::sqrt(squares / static_cast<double>(n - 1));
+    const double t = boost::math::quantile(boost::math::students_t(static_cast<double>(n - 1)), 0.975);
+    const double half = t * s.sd / std::sqrt(static_cast<double>(n));
+    s.low = s.mean - half;
+    s.high = s.mean + half;
+    return s;
+}
+
+}  // namespace
+
+void merge(const std::string& outdir, const std::string& output, bool force) {
+    const auto identity_path = fs::path(outdir) / "scenario.yaml";
+    std::ifstream in(identity_path);
+    if (!in) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", "give the directory `trustsim sweep -o` wrote");
+    const std::string identity((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto scenario = io::load_scenario_text(identity, identity_path.string(), {}, outdir);
+    const auto& sweep = scenario.sweep;
+    const auto results = read_results(outdir, true);
+
+    std::vector<const RunResult*> by_run(static_cast<std::size_t>(sweep.runs()), nullptr);
+    for (const auto& r : results)
+        if (r.run >= 0 && r.run < sweep.runs()) by_run[static_cast<std::size_t>(r.run)] = &r;
+    const auto missing = std::count(by_run.begin(), by_run.end(), nullptr);
+    if (missing > 0)
+        throw UserError({outdir, 0, 0, ""}, std::to_string(missing) + " of " + std::to_string(sweep.runs()) + " runs are not finished",
+                        "run the same `trustsim sweep` command again to finish them, then merge");
+    const auto firms = static_cast<std::int64_t>(scenario.spec.firms.size());
+    std::int64_t steps = 0;
+    for (const auto* r : by_run) {
+        if (r->firms != firms)
+            throw UserError({outdir, 0, 0, ""}, "runs differ in their number of firms", "merge cannot stack them: do not sweep over the firms list");
+        steps = std::max(steps, r->steps);
+    }
+    if (fs::exists(output) && !force)
+        throw UserError({output, 0, 0, ""}, "the output file already exists", "pass --force to overwrite it, or choose another name with -o");
+
+    const auto runs = static_cast<std::size_t>(sweep.runs());
+    const auto points = sweep.points.size();
+    const auto replicates = static_cast<std::size_t>(sweep.replicates);
+    const auto per_run = static_cast<std::size_t>(steps * firms);
+    const auto temporary = output + ".tmp." + std::to_string(::getpid());
+    try {
+        io::h5::Writer w(temporary);
+        const hid_t root = w.file();
+        w.attribute(root, "format", std::string("trustsim-sweep"));
+        w.attribute(root, "format_version", std::int32_t{1});
+        w.attribute(root, "trustsim_version", std::string(version));
+        w.attribute(root, "build", std::string(build_description));
+        w.attribute(root, "method", sweep.method);
+        w.attribute(root, "runs", static_cast<std::int64_t>(runs));
+        w.attribute(root, "points", static_cast<std::int64_t>(points));
+        w.attribute(root, "replicates", static_cast<std::int64_t>(replicates));
+        w.attribute(root, "steps", steps);
+        w.attribute(root, "firms", static_cast<std::int32_t>(firms));
+        w.attribute(root, "seed", static_cast<std::uint64_t>(scenario.spec.simulation.seed));
+        w.text(root, "scenario", identity, "the resolved scenario and its sweep section");
+
+        std::vector<std::string> names;
+        for (const auto& f : scenario.spec.firms) names.push_back(f.name);
+        w.strings(w.group(root, "firms"), "name", names, "firm names, in the order of the firm axis");
+
+        std::vector<std::int64_t> run_id(runs), point(runs), replicate(runs);
+        std::vector<std::uint64_t> seed(runs);
+        std::vector<double> wall(runs);
+        for (std::size_t i = 0; i < runs; ++i) {
+            const auto r = io::sweep_run(scenario, static_cast<std::int64_t>(i));
+            run_id[i] = r.run, point[i] = r.point, replicate[i] = r.replicate, seed[i] = r.seed;
+            wall[i] = by_run[i]->wall_seconds;
+        }
+        {
+            const auto g = w.group(root, "runs");
+            w.dataset(g, "run", {runs}, run_id.data(), "run id: point * replicates + replicate");
+            w.dataset(g, "point", {runs}, point.data(), "the run's point of the sweep");
+            w.dataset(g, "replicate", {runs}, replicate.data(), "the run's replicate");
+            w.dataset(g, "seed", {runs}, seed.data(), "the run's simulation.seed, derived from the scenario's seed and the replicate");
+            w.dataset(g, "wall_seconds", {runs}, wall.data(), "the run's wall-clock time (differs between machines)", "s");
+        }
+        {
+            const auto g = w.group(root, "parameters");
+            const auto count = sweep.parameters.size();
+            std::vector<std::string> values;
+            std::vector<double> numeric;
+            for (const auto& p : sweep.points)
+                for (const auto& v : p) values.push_back(v), numeric.push_back(as_number(v));
+            w.strings(g, "name", sweep.parameters, "swept parameters (key paths, as for --set)");
+            w.strings(g, "value", values, "each point's parameter values as written (YAML)", {points, count});
+            w.dataset(g, "numeric", {points, count}, numeric.data(), "each point's parameter values as numbers (NaN if not a number)");
+        }
+
+        std::vector<std::int64_t> step_index(static_cast<std::size_t>(steps));
+        for (std::size_t s = 0; s < step_index.size(); ++s) step_index[s] = static_cast<std::int64_t>(s);
+        const auto series = w.group(root, "timeseries");
+        const auto statistics = w.group(root, "statistics");
+        w.dataset(series, "step", {step_index.size()}, step_index.data(), "step of each row, from 0");
+        std::vector<double> data(runs * per_run);
+        std::vector<double> mean(points * per_run), sd(points * per_run), low(points * per_run), high(points * per_run);
+        std::vector<double> sample(replicates);
+        for (std::size_t m = 0; m < metric_count; ++m) {
+            const auto& info = metric_info[m];
+            std::fill(data.begin(), data.end(), nan);  // runs shorter than the longest are padded with NaN
+            for (std::size_t r = 0; r < runs; ++r)
+                for (std::size_t i = 0; i < static_cast<std::size_t>(by_run[r]->steps * firms); ++i)
+                    data[r * per_run + i] = by_run[r]->values[i * metric_count + m];
+            const std::string name(info.name);
+            w.dataset(series, name, {runs, static_cast<hsize_t>(steps), static_cast<hsize_t>(firms)}, data.data(), info.doc, info.unit);
+            for (std::size_t p = 0; p < points; ++p)
+                for (std::size_t i = 0; i < per_run; ++i) {
+                    for (std::size_t k = 0; k < replicates; ++k) sample[k] = data[(p * replicates + k) * per_run + i];
+                    const auto s = describe(sample);
+                    mean[p * per_run + i] = s.mean, sd[p * per_run + i] = s.sd, low[p * per_run + i] = s.low, high[p * per_run + i] = s.high;
+                }
+            const auto g = w.group(statistics, name);
+            const std::vector<hsize_t> dims{points, static_cast<hsize_t>(steps), static_cast<hsize_t>(firms)};
+            w.dataset(g, "mean", dims, mean.data(), "mean across replicates", info.unit);
+            w.dataset(g, "std", dims, sd.data(), "standard deviation across replicates (n - 1)", info.unit);
+            w.dataset(g, "ci95_low", dims, low.data(), "lower end of the Student-t 95% interval of the mean", info.unit);
+            w.dataset(g, "ci95_high", dims, high.data(), "upper end of the Student-t 95% interval of the mean", info.unit);
+        }
+        w.close();
+        fs::rename(temporary, output);
+    } catch (...) {
+        fs::remove(temporary);
+        throw;
+    }
+}
+
+}  // namespace trustsim::sweep

@@ -1,0 +1,319 @@
+// Sweep execution: the sweep directory, append-only run logs, local parallel runs, the manifest and
+// SLURM job scripts. The MPI driver (sim/cli) and the merge (merge.cpp) build on these.
+#include "trustsim/sweep.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "trustsim/progress.hpp"
+#include "trustsim/simulation.hpp"
+
+namespace trustsim::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A log record: header, values, then an FNV-1a checksum of both. Little-endian, as written by x86-64
+// and ARM; documented in docs/sweeps.md for readers in other languages.
+constexpr std::uint32_t record_magic = 0x31525354;  // "TSR1"
+struct RecordHeader {
+    std::uint32_t magic;
+    std::uint32_t metrics;
+    std::int64_t run, steps, firms;
+    double wall_seconds;
+};
+static_assert(sizeof(RecordHeader) == 40);
+constexpr double sync_interval_seconds = 5;  // a crashed node loses at most this much; kill -9 loses nothing written
+
+std::uint64_t fnv1a(const void* data, std::size_t size, std::uint64_t hash = 14695981039346656037ull) {
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+    return hash;
+}
+
+double now_seconds() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// Reads the complete records of a log in order; returns the length of the valid prefix.
+template <class OnRecord>
+std::uintmax_t scan_log(const std::string& path, bool values, OnRecord on_record) {
+    std::ifstream in(path, std::ios::binary);
+    const auto size = fs::file_size(path);
+    std::uintmax_t valid = 0;
+    RecordHeader header{};
+    std::vector<double> payload;
+    while (in.read(reinterpret_cast<char*>(&header), sizeof header)) {
+        if (header.magic != record_magic || header.metrics != metric_count || header.steps < 0 || header.firms < 0) break;
+        const auto count = static_cast<std::uintmax_t>(header.steps) * static_cast<std::uintmax_t>(header.firms) * metric_count;
+        if (count * sizeof(double) + sizeof header + 8 > size - valid) break;  // truncated (or garbage sizes)
+        payload.resize(count);
+        std::uint64_t checksum = 0;
+        if (!in.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(count * sizeof(double))) ||
+            !in.read(reinterpret_cast<char*>(&checksum), sizeof checksum))
+            break;
+        if (checksum != fnv1a(payload.data(), count * sizeof(double), fnv1a(&header, sizeof header))) break;
+        valid += sizeof header + count * sizeof(double) + sizeof checksum;
+        RunResult result{header.run, header.steps, header.firms, header.wall_seconds, {}};
+        if (values) result.values = std::move(payload);
+        on_record(std::move(result));
+    }
+    return valid;
+}
+
+// Writes a small file completely or not at all.
+void write_atomically(const fs::path& path, const std::string& content) {
+    const auto temporary = path.string() + ".tmp." + std::to_string(::getpid());
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out << content;
+        if (!out.flush()) throw UserError({temporary, 0, 0, ""}, "cannot write", "check the directory is writable and the disk has space");
+    }
+    fs::rename(temporary, path);
+}
+
+std::string csv_field(const std::string& text) {
+    if (text.find_first_of(",\"\n") == std::string::npos) return text;
+    std::string quoted = "\"";
+    for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+}
+
+std::string first_difference(const std::string& a, const std::string& b) {
+    std::istringstream x(a), y(b);
+    std::string lx, ly;
+    for (int line = 1;; ++line) {
+        const bool more_x = static_cast<bool>(std::getline(x, lx)), more_y = static_cast<bool>(std::getline(y, ly));
+        if (!more_x && !more_y) return "";
+        if (!more_x || !more_y || lx != ly)
+            return "line " + std::to_string(line) + ": '" + (more_x ? lx : "(end)") + "' before, '" + (more_y ? ly : "(end)") + "' now";
+    }
+}
+
+std::string identity(const io::LoadedScenario& scenario) { return scenario.resolved_yaml + scenario.sweep.resolved_yaml; }
+
+std::string quote_for_shell(const std::string& text) {
+    std::string quoted = "'";
+    for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+}
+
+}  // namespace
+
+std::optional<RunResult> simulate_run(const io::LoadedScenario& scenario, std::int64_t run, int threads, const std::function<bool()>& keep_going) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto loaded = io::load_sweep_run(scenario, run);
+    Simulation simulation(loaded.spec, Context{threads});
+    RunResult result{run, loaded.spec.simulation.steps, static_cast<std::int64_t>(loaded.spec.firms.size()), 0, {}};
+    result.values.reserve(static_cast<std::size_t>(result.steps * result.firms) * metric_count);
+    for (std::int64_t s = 0; s < result.steps; ++s) {
+        if (!keep_going()) return std::nullopt;
+        const auto metrics = simulation.step();
+        for (const auto& firm : metrics.values) result.values.insert(result.values.end(), firm.begin(), firm.end());
+    }
+    result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+}
+
+RunLog::RunLog(const std::string& path) : path_(path) {
+    fs::create_directories(fs::path(path).parent_path());
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw UserError({path, 0, 0, ""}, std::string("cannot open the run log: ") + std::strerror(errno), "check the output directory is writable");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd_);
+        throw UserError({path, 0, 0, ""}, "another trustsim process is writing this run log", "wait for it to finish, or use another output directory");
+    }
+    const auto valid = scan_log(path, false, [](RunResult&&) {});
+    if (valid < fs::file_size(path) && ::ftruncate(fd_, static_cast<off_t>(valid)) != 0)
+        throw UserError({path, 0, 0, ""}, std::string("cannot drop the partial record at the end: ") + std::strerror(errno), "check the file is writable");
+    last_sync_ = now_seconds();
+}
+
+RunLog::~RunLog() {
+    ::fsync(fd_);
+    ::close(fd_);  // releases the lock
+}
+
+void RunLog::append(const RunResult& result) {
+    const RecordHeader header{record_magic, static_cast<std::uint32_t>(metric_count), result.run, result.steps, result.firms, result.wall_seconds};
+    const auto payload_bytes = result.values.size() * sizeof(double);
+    const auto checksum = fnv1a(result.values.data(), payload_bytes, fnv1a(&header, sizeof header));
+    std::string record(sizeof header + payload_bytes + sizeof checksum, '\0');
+    std::memcpy(record.data(), &header, sizeof header);
+    std::memcpy(record.data() + sizeof header, result.values.data(), payload_bytes);
+    std::memcpy(record.data() + sizeof header + payload_bytes, &checksum, sizeof checksum);
+    // One write() per record: a kill leaves a complete record or a partial tail the next opener drops.
+    std::size_t written = 0;
+    while (written < record.size()) {
+        const auto n = ::write(fd_, record.data() + written, record.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw UserError({path_, 0, 0, ""}, std::string("cannot append a finished run: ") + std::strerror(errno), "free disk space, then run the same command again to resume");
+        written += static_cast<std::size_t>(n);
+    }
+    if (now_seconds() - last_sync_ > sync_interval_seconds) {
+        ::fsync(fd_);
+        last_sync_ = now_seconds();
+    }
+}
+
+std::vector<RunResult> read_results(const std::string& outdir, bool values) {
+    std::vector<std::string> logs;
+    const auto dir = fs::path(outdir) / "results";
+    if (fs::is_directory(dir))
+        for (const auto& entry : fs::directory_iterator(dir))
+            if (entry.path().extension() == ".tsr") logs.push_back(entry.path().string());
+    std::sort(logs.begin(), logs.end());
+    std::map<std::int64_t, RunResult> by_run;
+    for (const auto& log : logs) scan_log(log, values, [&](RunResult&& r) { by_run.try_emplace(r.run, std::move(r)); });
+    std::vector<RunResult> results;
+    for (auto& [run, result] : by_run) results.push_back(std::move(result));
+    return results;
+}
+
+io::LoadedScenario prepare_sweep(const SweepOptions& options) {
+    auto scenario = io::load_scenario_file(options.scenario, options.overrides);
+    const fs::path outdir(options.outdir);
+    const auto stored = outdir / "scenario.yaml";
+    if (fs::exists(stored)) {
+        std::ifstream in(stored);
+        const std::string before((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (before != identity(scenario))
+            throw UserError({options.outdir, 0, 0, ""},
+                            "this directory holds a sweep of a different scenario (" + first_difference(before, identity(scenario)) + ")",
+                            "resume with the scenario and --set options it was started with, or give a new output directory");
+        return scenario;
+    }
+    if (fs::exists(outdir) && !fs::is_directory(outdir))
+        throw UserError({options.outdir, 0, 0, ""}, "the output exists and is not a directory", "a sweep writes a directory: choose another -o");
+    std::error_code error;
+    fs::create_directories(outdir / "results", error);
+    if (error) throw UserError({options.outdir, 0, 0, ""}, "cannot create the sweep directory: " + error.message(), "check the path and permissions");
+    write_atomically(stored, identity(scenario));
+    write_manifest(scenario, options.outdir);
+    return scenario;
+}
+
+std::vector<std::int64_t> pending_runs(const io::LoadedScenario& scenario, const SweepOptions& options) {
+    std::vector<bool> done(static_cast<std::size_t>(scenario.sweep.runs()), false);
+    for (const auto& r : read_results(options.outdir, false))
+        if (r.run >= 0 && r.run < scenario.sweep.runs()) done[static_cast<std::size_t>(r.run)] = true;
+    std::vector<std::int64_t> pending;
+    for (std::int64_t run = options.shard_index; run < scenario.sweep.runs(); run += options.shard_count)
+        if (!done[static_cast<std::size_t>(run)]) pending.push_back(run);
+    return pending;
+}
+
+bool execute_runs(const io::LoadedScenario& scenario, const SweepOptions& options, const std::string& writer, std::int64_t total,
+                  const NextRun& next, const std::function<bool()>& stop) {
+    RunLog log((fs::path(options.outdir) / "results" / (writer + ".tsr")).string());
+    std::mutex mutex;  // guards log, done, progress, failure
+    std::int64_t done = 0;
+    std::exception_ptr failure;
+    std::atomic<bool> interrupted = false;
+    ProgressLine progress("runs", !options.quiet);
+    const auto keep_going = [&] { return !interrupted && !stop(); };
+    const auto work = [&] {
+        try {
+            while (keep_going()) {
+                std::optional<std::int64_t> run;
+                {
+                    std::lock_guard lock(mutex);  // NextRun need not be thread-safe
+                    run = next();
+                }
+                if (!run) return;
+                auto result = simulate_run(scenario, *run, options.threads_per_run, keep_going);
+                if (!result) break;
+                std::lock_guard lock(mutex);
+                log.append(*result);
+                progress.update(++done, total);
+            }
+            interrupted = true;  // only reached when stopped
+        } catch (...) {
+            std::lock_guard lock(mutex);
+            if (!failure) failure = std::current_exception();
+            interrupted = true;
+        }
+    };
+    std::vector<std::thread> workers;
+    for (int j = 1; j < std::max(1, options.jobs); ++j) workers.emplace_back(work);
+    work();
+    for (auto& w : workers) w.join();
+    if (failure) std::rethrow_exception(failure);
+    return !interrupted;
+}
+
+std::int64_t write_manifest(const io::LoadedScenario& scenario, const std::string& outdir) {
+    const auto& sweep = scenario.sweep;
+    std::vector<double> wall(static_cast<std::size_t>(sweep.runs()), -1);
+    std::int64_t finished = 0;
+    for (const auto& r : read_results(outdir, false))
+        if (r.run >= 0 && r.run < sweep.runs()) wall[static_cast<std::size_t>(r.run)] = r.wall_seconds, ++finished;
+    std::ostringstream csv;
+    csv << "run,point,replicate,seed";
+    for (const auto& p : sweep.parameters) csv << "," << csv_field(p);
+    csv << ",status,wall_seconds\n";
+    for (std::int64_t run = 0; run < sweep.runs(); ++run) {
+        const auto r = io::sweep_run(scenario, run);
+        csv << r.run << "," << r.point << "," << r.replicate << "," << r.seed;
+        for (const auto& value : sweep.points[static_cast<std::size_t>(r.point)]) csv << "," << csv_field(value);
+        const double w = wall[static_cast<std::size_t>(run)];
+        csv << (w < 0 ? ",pending," : ",done," + std::to_string(w)) << "\n";
+    }
+    write_atomically(fs::path(outdir) / "manifest.csv", csv.str());
+    return finished;
+}
+
+std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, const std::string& binary) {
+    const auto scenario = prepare_sweep(options);
+    const auto tasks = slurm.tasks > 0 ? slurm.tasks : static_cast<int>(std::min<std::int64_t>(scenario.sweep.runs(), 1000));
+    const auto outdir = fs::absolute(options.outdir);
+    const auto dir = outdir / "slurm";
+    fs::create_directories(dir);
+    std::string arguments = " " + quote_for_shell(fs::absolute(options.scenario).string()) + " -o " + quote_for_shell(outdir.string());
+    for (const auto& o : options.overrides) arguments += " --set " + quote_for_shell(o);
+    const auto header = [&](const std::string& name) {
+        std::string text = "#!/bin/bash\n# Written by `trustsim sweep --slurm`; see docs/sweeps.md.\n#SBATCH --job-name=" + name +
+                           "\n#SBATCH --time=" + slurm.time + "\n#SBATCH --output=" + (dir / (name + "-%A_%a.out")).string() + "\n";
+        if (!slurm.partition.empty()) text += "#SBATCH --partition=" + slurm.partition + "\n";
+        return text;
+    };
+    const auto sweep_script = dir / "sweep.sbatch";
+    write_atomically(sweep_script, header("trustsim-sweep") + "#SBATCH --array=0-" + std::to_string(tasks - 1) +
+                                       "\n#SBATCH --cpus-per-task=" + std::to_string(options.threads_per_run) + "\nexec " +
+                                       quote_for_shell(binary) + " sweep" + arguments + " --threads-per-run " +
+                                       std::to_string(options.threads_per_run) + " --shard \"$SLURM_ARRAY_TASK_ID/" +
+                                       std::to_string(tasks) + "\" -q\n");
+    const auto merge_script = dir / "merge.sbatch";
+    write_atomically(merge_script, header("trustsim-merge") + "exec " + quote_for_shell(binary) + " merge " + quote_for_shell(outdir.string()) +
+                                       " -o " + quote_for_shell((outdir / "sweep.h5").string()) + " --force\n");
+    std::string report = "wrote " + sweep_script.string() + " (" + std::to_string(tasks) + " array tasks, " +
+                         std::to_string(scenario.sweep.runs()) + " runs) and " + merge_script.string() + "\n";
+    if (!slurm.submit) return report + "submit with: sbatch " + sweep_script.string() + ", then sbatch --dependency=afterok:<job id> " + merge_script.string() + "\n";
+    const auto submit = [](const std::string& command) {
+        FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+        std::string out;
+        char buffer[512];
+        while (pipe && std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
+        const int status = pipe ? ::pclose(pipe) : -1;
+        while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+        if (status != 0) throw UserError({"sbatch", 0, 0, ""}, "submission failed: " + out, "check that SLURM is reachable (sinfo) and the options are valid");
+        return out.substr(0, out.find(';'));  // --parsable prints "id" or "id;cluster"
+    };
+    const auto array_job = submit("sbatch --parsable " + quote_for_shell(sweep_script.string()));
+    const auto merge_job = submit("sbatch --parsable --dependency=afterok:" + array_job + " " + quote_for_shell(merge_script.string()));
+    return report + "submitted array job " + array_job + " and merge job " + merge_job + " (runs after it); the merged result will be " +
+           (outdir / "sweep.h5").string() + "\n";
+}
+
+}  // namespace trustsim::sweep

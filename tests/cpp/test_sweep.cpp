@@ -1,0 +1,188 @@
+// Sweeps: the run table a scenario defines, the crash-safe run log, execution, resume and its refusal.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "trustsim/sweep.hpp"
+
+using namespace trustsim;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string base = "simulation: {steps: 6, seed: 11}\ncustomers: {count: 200}\nfirms:\n  - name: A\n  - name: B\n";
+
+io::LoadedScenario load(const std::string& sweep) { return io::load_scenario_text(base + sweep, "sweep.yaml"); }
+
+struct TempDir {
+    fs::path path;
+    explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("trustsim_test_sweep_" + name + std::to_string(::getpid()))) {
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+sweep::SweepOptions options_for(const fs::path& dir, const std::string& sweep_text) {
+    std::ofstream(dir / "s.yaml") << base << sweep_text;
+    sweep::SweepOptions options;
+    options.scenario = (dir / "s.yaml").string();
+    options.outdir = (dir / "out").string();
+    options.quiet = true;
+    return options;
+}
+
+// Runs every pending run of the options' shard.
+bool run_all(const sweep::SweepOptions& options, const std::string& writer = "local") {
+    const auto scenario = sweep::prepare_sweep(options);
+    const auto pending = sweep::pending_runs(scenario, options);
+    std::size_t i = 0;
+    return sweep::execute_runs(scenario, options, writer, static_cast<std::int64_t>(pending.size()),
+                               [&]() -> std::optional<std::int64_t> { return i < pending.size() ? std::optional(pending[i++]) : std::nullopt; },
+                               [] { return false; });
+}
+
+}  // namespace
+
+TEST_CASE("a grid is the cartesian product, last parameter fastest, times replicates") {
+    const auto s = load("sweep:\n  replicates: 3\n  grid:\n    firms[0].control_customers: [0.1, 0.5]\n    customers.opportunist_share: [0, 0.2, 0.4]\n");
+    CHECK(s.sweep.method == "grid");
+    REQUIRE(s.sweep.points.size() == 6);
+    CHECK(s.sweep.runs() == 18);
+    CHECK(s.sweep.points[1] == std::vector<std::string>{"0.1", "0.2"});
+    CHECK(s.sweep.points[3] == std::vector<std::string>{"0.5", "0"});
+    const auto r = io::sweep_run(s, 7);
+    CHECK(r.point == 2);
+    CHECK(r.replicate == 1);
+    // Common random numbers: a replicate has the same seed at every point; replicates differ.
+    CHECK(io::sweep_run(s, 1).seed == io::sweep_run(s, 16).seed);
+    CHECK(io::sweep_run(s, 0).seed != io::sweep_run(s, 1).seed);
+    const auto run = io::load_sweep_run(s, 7);
+    CHECK(run.spec.firms[0].control_customers == 0.1);
+    CHECK(run.spec.customers.opportunist_share == 0.4);
+    CHECK(static_cast<std::uint64_t>(run.spec.simulation.seed) == r.seed);
+}
+
+TEST_CASE("explicit points, random and Latin hypercube samples") {
+    auto s = load("sweep:\n  points:\n    - {'firms[1].trust_first': 0.9, behaviour.trust_lambda: 2}\n    - {'firms[1].trust_first': 0.1, behaviour.trust_lambda: 1}\n");
+    CHECK(s.sweep.runs() == 2);
+    CHECK(io::load_sweep_run(s, 0).spec.behaviour.trust_lambda == 2);
+
+    s = load("sweep:\n  random:\n    samples: 50\n    parameters:\n      behaviour.trust_lambda: {low: 0.1, high: 10, scale: log}\n");
+    REQUIRE(s.sweep.points.size() == 50);
+    int below_one = 0;
+    for (const auto& p : s.sweep.points) {
+        const double v = std::stod(p[0]);
+        CHECK(v >= 0.1);
+        CHECK(v <= 10);
+        below_one += v < 1;
+    }
+    CHECK(below_one > 10);  // log-uniform: half the mass below 1 (P[fewer than 11 of 50] < 1e-4)
+    CHECK(load("sweep:\n  random:\n    samples: 50\n    parameters:\n      behaviour.trust_lambda: {low: 0.1, high: 10, scale: log}\n").sweep.points ==
+          s.sweep.points);  // the sample depends on the seed only
+
+    s = load("sweep:\n  latin_hypercube:\n    samples: 20\n    parameters:\n      customers.opportunist_share: {low: 0, high: 1}\n      'firms[0].triggers': {low: 0, high: 0.5}\n");
+    for (std::size_t k = 0; k < 2; ++k) {
+        const double width = k == 0 ? 1.0 : 0.5;
+        std::set<int> strata;
+        for (const auto& p : s.sweep.points) strata.insert(static_cast<int>(std::stod(p[k]) / width * 20));
+        CHECK(strata.size() == 20);  // one sample in each of the 20 strata
+    }
+}
+
+TEST_CASE("bad sweeps are refused with the place and a fix") {
+    const auto problem = [](const std::string& text) {
+        try {
+            load(text);
+        } catch (const UserError& e) {
+            return io::format_error(e);
+        }
+        FAIL("accepted: " << text);
+        return std::string();
+    };
+    CHECK_THAT(problem("sweep:\n  grid: {simulation.steps: [5]}\n  points: [{simulation.steps: 5}]\n"), Catch::Contains("one method"));
+    CHECK_THAT(problem("sweep:\n  grid:\n    firms[0].control_customers: [0.1, 2]\n"), Catch::Contains("point 1") && Catch::Contains("out of range"));
+    CHECK_THAT(problem("sweep:\n  grid:\n    firms[0].contrl_customers: [0.1]\n"), Catch::Contains("did you mean 'control_customers'"));
+    CHECK_THAT(problem("sweep:\n  replicate: 3\n"), Catch::Contains("did you mean 'replicates'"));
+    CHECK_THAT(problem("sweep:\n  random: {samples: 3, parameters: {behaviour.trust_lambda: {low: 0, high: 1, scale: log}}}\n"), Catch::Contains("low > 0"));
+}
+
+TEST_CASE("the run log keeps complete records and drops a torn tail") {
+    TempDir dir("log");
+    const auto path = (dir.path / "results" / "w.tsr").string();
+    {
+        sweep::RunLog log(path);
+        log.append({3, 2, 1, 0.5, std::vector<double>(2 * metric_count, 1.5)});
+        log.append({1, 2, 1, 0.25, std::vector<double>(2 * metric_count, -2.0)});
+    }
+    const auto intact = fs::file_size(path);
+    std::ofstream(path, std::ios::app | std::ios::binary) << "TSR1 half a record";  // as a kill -9 mid-write leaves it
+    auto results = sweep::read_results(dir.path.string(), true);
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].run == 1);
+    CHECK(results[0].values[5] == -2.0);
+    CHECK(results[1].wall_seconds == 0.5);
+    { sweep::RunLog reopened(path); }
+    CHECK(fs::file_size(path) == intact);
+
+    // A flipped byte inside a record ends the readable log there.
+    {
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(100);
+        f.put('\x7f');
+    }
+    CHECK(sweep::read_results(dir.path.string(), false).empty());
+}
+
+TEST_CASE("a sweep runs, resumes without redoing finished runs, and refuses a changed scenario") {
+    TempDir dir("run");
+    const std::string sweep_text = "sweep:\n  replicates: 2\n  grid: {'firms[0].trust_first': [0.1, 0.9]}\n";
+    auto options = options_for(dir.path, sweep_text);
+    options.shard_count = 2;  // shard 0 first: half the runs
+    CHECK(run_all(options, "shard-0"));
+    auto scenario = sweep::prepare_sweep(options);
+    CHECK(sweep::read_results(options.outdir, false).size() == 2);
+    CHECK(sweep::write_manifest(scenario, options.outdir) == 2);
+
+    options.shard_count = 1;
+    CHECK(sweep::pending_runs(scenario, options) == std::vector<std::int64_t>{1, 3});
+    options.jobs = 2;
+    CHECK(run_all(options));
+    const auto results = sweep::read_results(options.outdir, true);
+    REQUIRE(results.size() == 4);
+
+    // Same values as one run on its own, whatever shard, job or thread ran it.
+    const auto alone = sweep::simulate_run(scenario, 3, 2, [] { return true; });
+    REQUIRE(alone);
+    CHECK(alone->values == results[3].values);
+    CHECK(results[0].values != results[2].values);  // the points differ
+
+    std::ofstream(fs::path(options.scenario)) << base << sweep_text << "description: changed\n";
+    try {
+        sweep::prepare_sweep(options);
+        FAIL("a changed scenario was accepted");
+    } catch (const UserError& e) {
+        CHECK_THAT(e.problem(), Catch::Contains("different scenario") && Catch::Contains("description"));
+    }
+    options.overrides = {"simulation.steps=7"};
+    std::ofstream(fs::path(options.scenario)) << base << sweep_text;
+    CHECK_THROWS_AS(sweep::prepare_sweep(options), UserError);
+}
+
+TEST_CASE("merge refuses an unfinished sweep") {
+    TempDir dir("merge");
+    auto options = options_for(dir.path, "sweep:\n  replicates: 3\n");
+    options.shard_count = 3;
+    CHECK(run_all(options, "shard-0"));
+    try {
+        sweep::merge(options.outdir, (dir.path / "m.h5").string(), false);
+        FAIL("merged an unfinished sweep");
+    } catch (const UserError& e) {
+        CHECK_THAT(e.problem(), Catch::Contains("2 of 3 runs are not finished"));
+    }
+    CHECK_FALSE(fs::exists(dir.path / "m.h5"));
+}
