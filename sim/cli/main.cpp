@@ -47,6 +47,9 @@ int run(const RunOptions& options) {
     auto overrides = options.overrides;
     if (options.seed >= 0) overrides.push_back("simulation.seed=" + std::to_string(options.seed));
     auto scenario = io::load_scenario_file(options.scenario, overrides);
+    if (scenario.sweep.runs() > 1 && !options.quiet)
+        std::cerr << "trustsim: note: this scenario has a sweep of " << scenario.sweep.runs()
+                  << " runs; `run` runs its base scenario once (use `trustsim sweep` for the sweep)\n";
     const std::string output =
         options.output.empty() ? std::filesystem::path(options.scenario).stem().string() + ".h5" : options.output;
     const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
