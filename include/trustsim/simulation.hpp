@@ -26,6 +26,10 @@ public:
     Simulation(const Simulation&) = delete;
     Simulation& operator=(const Simulation&) = delete;
 
+    // Bytes a run of `spec` holds at its peak (agent state, network and its construction), so that a
+    // population too large for the machine is refused before it is built.
+    static double estimated_memory_bytes(const ModelSpec& spec);
+
     // Runs every step, reporting to the recorder. Returns false if the progress callback stopped it.
     bool run(Recorder& recorder);
 

@@ -50,6 +50,7 @@ int run(const RunOptions& options) {
     if (scenario.sweep.runs() > 1 && !options.quiet)
         std::cerr << "trustsim: note: this scenario has a sweep of " << scenario.sweep.runs()
                   << " runs; `run` runs its base scenario once (use `trustsim sweep` for the sweep)\n";
+    io::check_fits_in_memory(scenario);
     const std::string output =
         options.output.empty() ? std::filesystem::path(options.scenario).stem().string() + ".h5" : options.output;
     const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();

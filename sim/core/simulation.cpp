@@ -524,6 +524,25 @@ StepMetrics Simulation::State::firms_phase(const std::vector<double>& tally) {
     return metrics;
 }
 
+double Simulation::estimated_memory_bytes(const ModelSpec& spec) {
+    const auto firms = static_cast<double>(spec.firms.size());
+    double scandals = 0, employees = 0;
+    for (const auto& e : spec.events) scandals += e.kind == Event::Kind::scandal ? 1 : 0;
+    for (const auto& f : spec.firms) employees += static_cast<double>(f.employees);
+    const double per_customer = 3 * sizeof(float) + sizeof(std::uint8_t) + sizeof(std::int16_t) + firms * sizeof(Perception) +
+                                sizeof(Experience) + 2 * scandals + sizeof(std::int64_t) /* network offsets */;
+    const double per_employee = 5 * sizeof(float) + sizeof(std::int16_t) + sizeof(Perception) + sizeof(std::uint8_t);
+    double edge_ends = 0;
+    switch (spec.network.kind) {
+        case NetworkSpec::Kind::none:
+        case NetworkSpec::Kind::well_mixed: break;
+        case NetworkSpec::Kind::edge_list: edge_ends = spec.network.edges ? 2.0 * static_cast<double>(spec.network.edges->size()) : 0; break;
+        default: edge_ends = spec.network.mean_degree * static_cast<double>(spec.customers.count);
+    }
+    // Each edge end: 4 bytes in the network, and at its construction 4 more in the edge list it is built from.
+    return per_customer * static_cast<double>(spec.customers.count) + per_employee * employees + 8 * edge_ends;
+}
+
 Simulation::Simulation(ModelSpec spec, Context context) : state_(std::make_unique<State>(std::move(spec), std::move(context))) {}
 Simulation::~Simulation() = default;
 

@@ -2,6 +2,7 @@
 // line, column and key path, what is wrong and how to fix it; nothing is run on a bad scenario.
 #include "trustsim/io/scenario.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -10,10 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "trustsim/random.hpp"
+#include "trustsim/simulation.hpp"
 #include "trustsim/version.hpp"
 
 namespace trustsim::io {
@@ -81,6 +86,46 @@ std::vector<std::string_view> field_names(std::initializer_list<std::string_view
 constexpr std::string_view network_kinds[] = {"none", "well_mixed", "erdos_renyi", "watts_strogatz", "barabasi_albert", "edge_list"};
 constexpr std::string_view event_kinds[] = {"policy", "breach", "scandal"};
 constexpr std::string_view distribution_kinds[] = {"beta", "uniform", "constant"};
+
+// Counts the nodes a YAML text expands to, aliases included, from the parser's events (which never
+// expand aliases), so that an alias bomb is refused before anything builds or walks the expanded tree.
+class ExpandedSize final : public YAML::EventHandler {
+public:
+    std::uint64_t total = 0;
+    int documents = 0;
+
+    void OnDocumentStart(const YAML::Mark&) override { ++documents; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { leaf(anchor); }
+    void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override { add(size_[anchor]); }
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t anchor, const std::string&) override { leaf(anchor); }
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override { open(anchor); }
+    void OnSequenceEnd() override { close(); }
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override { open(anchor); }
+    void OnMapEnd() override { close(); }
+
+private:
+    static constexpr std::uint64_t cap = std::uint64_t{1} << 60;  // saturate instead of overflowing
+    void add(std::uint64_t n) {
+        auto& count = open_.empty() ? total : open_.back().second;
+        count = std::min(cap, count + n);
+    }
+    void leaf(YAML::anchor_t anchor) {
+        if (anchor) size_[anchor] = 1;
+        add(1);
+    }
+    void open(YAML::anchor_t anchor) { open_.emplace_back(anchor, 1); }
+    void close() {
+        const auto [anchor, count] = open_.back();
+        open_.pop_back();
+        if (anchor) size_[anchor] = count;
+        add(count);
+    }
+    std::vector<std::pair<YAML::anchor_t, std::uint64_t>> open_;
+    std::map<YAML::anchor_t, std::uint64_t> size_;
+};
+
+constexpr std::uint64_t max_yaml_nodes = 1'000'000;  // a scenario has hundreds; far more is a mistake or an attack
 
 // Reads one YAML tree; knows the file name and which key paths came from --set, for messages.
 class Reader {
@@ -738,6 +783,15 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
         throw UserError({name, 0, 0, ""}, "the scenario is empty", "start from scenarios/baseline.yaml");
     Node root;
     try {
+        std::istringstream stream{std::string(text)};
+        YAML::Parser parser(stream);
+        ExpandedSize size;
+        while (parser.HandleNextDocument(size)) {}
+        if (size.documents > 1)
+            throw UserError({name, 0, 0, ""}, "the file holds " + std::to_string(size.documents) + " YAML documents", "keep one scenario per file (remove '---' separators)");
+        if (size.total > max_yaml_nodes)
+            throw UserError({name, 0, 0, ""}, "the scenario expands to more than " + std::to_string(max_yaml_nodes) + " YAML nodes (through nested aliases)",
+                            "remove the aliases (*name) that repeat large anchors; a scenario needs a few hundred nodes");
         root = YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
         throw UserError({name, e.mark.line + 1, e.mark.column + 1, ""}, "YAML syntax error: " + e.msg, "fix the syntax at this position (indentation, ':' after keys, matching brackets and quotes)");
@@ -798,6 +852,17 @@ LoadedScenario load_scenario_file(const std::string& path, const std::vector<std
     text << in.rdbuf();
     if (!in) throw UserError({path, 0, 0, ""}, "cannot read the scenario file", "check its permissions");
     return load_scenario_text(text.str(), path, overrides, fs::path(path).parent_path().string());
+}
+
+void check_fits_in_memory(const LoadedScenario& scenario, int concurrent) {
+    const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+    const double needed = Simulation::estimated_memory_bytes(scenario.spec) * std::max(1, concurrent);
+    if (physical > 0 && needed > 0.9 * physical) {
+        const auto gib = [](double bytes) { return format_number(std::round(bytes / (1 << 30) * 10) / 10) + " GiB"; };
+        throw UserError({scenario.name, 0, 0, "customers.count"},
+                        "the run" + std::string(concurrent > 1 ? "s at once" : "") + " would need about " + gib(needed) + " of memory, and this machine has " + gib(physical),
+                        "reduce customers.count or network.mean_degree" + std::string(concurrent > 1 ? ", or run fewer runs at once (--jobs)" : ""));
+    }
 }
 
 std::string resolved_yaml(const ModelSpec& spec) {

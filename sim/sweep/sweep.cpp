@@ -183,6 +183,7 @@ std::vector<RunResult> read_results(const std::string& outdir, bool values) {
 
 io::LoadedScenario prepare_sweep(const SweepOptions& options) {
     auto scenario = io::load_scenario_file(options.scenario, options.overrides);
+    io::check_fits_in_memory(scenario, options.jobs);
     const fs::path outdir(options.outdir);
     const auto stored = outdir / "scenario.yaml";
     if (fs::exists(stored)) {

@@ -263,3 +263,30 @@ TEST_CASE("every scenario in the catalogue is valid") {
     }
     CHECK(count >= 12);
 }
+
+TEST_CASE("hostile YAML is refused quickly") {
+    // An alias bomb: 9^12 nodes if expanded.
+    std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n";
+    for (char c = 'b'; c <= 'm'; ++c) {
+        bomb += std::string(1, c) + ": &" + c + " [";
+        for (int i = 0; i < 9; ++i) bomb += std::string(i ? ", " : "") + "*" + static_cast<char>(c - 1);
+        bomb += "]\n";
+    }
+    CHECK_THAT(error_of(bomb + two_firms).problem(), Catch::Contains("aliases"));
+    CHECK_THAT(error_of("firms: " + std::string(100000, '[')).problem(), Catch::Contains("YAML"));
+    CHECK_THAT(error_of(two_firms + "---\n" + two_firms).problem(), Catch::Contains("2 YAML documents"));
+    // A small anchor reused is fine.
+    CHECK(load_scenario_text("firms:\n  - &f {name: A, trust_first: 0.5}\n  - {name: B}\n", "anchors.yaml").spec.firms.size() == 2);
+}
+
+TEST_CASE("a population that cannot fit in memory is refused up front with the estimate") {
+    const auto loaded = load_scenario_text(two_firms + "customers: {count: 2000000000}\nnetwork: {type: erdos_renyi, mean_degree: 1000}\n", "huge.yaml");
+    try {
+        check_fits_in_memory(loaded);
+        FAIL("accepted");
+    } catch (const UserError& e) {
+        CHECK(e.where().key_path == "customers.count");
+        CHECK_THAT(e.problem(), Catch::Contains("GiB"));
+    }
+    CHECK_NOTHROW(check_fits_in_memory(load_scenario_text(two_firms, "small.yaml")));
+}

@@ -49,6 +49,9 @@ SweepRun sweep_run(const LoadedScenario& scenario, std::int64_t run);
 // The scenario of one run of a sweep: the base scenario with the point's values and the run's seed.
 LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run);
 
+// Refuses, up front, a scenario whose `concurrent` runs at once would not fit in this machine's memory.
+void check_fits_in_memory(const LoadedScenario& scenario, int concurrent = 1);
+
 // The resolved scenario as YAML: every field, defaults included, in the scenario format.
 std::string resolved_yaml(const ModelSpec& spec);
 
