@@ -786,9 +786,10 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
         std::istringstream stream{std::string(text)};
         YAML::Parser parser(stream);
         ExpandedSize size;
-        while (parser.HandleNextDocument(size)) {}
+        while (size.documents <= 1 && parser.HandleNextDocument(size)) {}  // stop at a second document
         if (size.documents > 1)
-            throw UserError({name, 0, 0, ""}, "the file holds " + std::to_string(size.documents) + " YAML documents", "keep one scenario per file (remove '---' separators)");
+            throw UserError({name, 0, 0, ""}, "the file holds more than one YAML document",
+                            "keep one scenario per file: remove '---' separators and check the indentation of the top-level keys");
         if (size.total > max_yaml_nodes)
             throw UserError({name, 0, 0, ""}, "the scenario expands to more than " + std::to_string(max_yaml_nodes) + " YAML nodes (through nested aliases)",
                             "remove the aliases (*name) that repeat large anchors; a scenario needs a few hundred nodes");
