@@ -84,6 +84,22 @@ private:
     Handle file_;
 };
 
+// A dataset that grows by one row at a time along its first axis (agent snapshots, too large to buffer).
+class Appender {
+public:
+    Appender(Writer& writer, hid_t parent, const std::string& name, hid_t type, std::vector<hsize_t> row_dims, std::string_view description,
+             std::string_view unit = {});
+    void append(const void* row);
+
+private:
+    Writer* writer_;
+    std::string name_;
+    hid_t type_;
+    std::vector<hsize_t> row_dims_;
+    hsize_t rows_ = 0;
+    Handle dataset_;
+};
+
 // Chunk shape for a dataset: whole trailing dimensions, leading ones cut to keep chunks near 1 MiB.
 std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t element_size);
 
