@@ -3,6 +3,7 @@
 #include "trustsim/sweep.hpp"
 
 #include <fcntl.h>
+#include <zlib.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -26,8 +27,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A log record: header, values, then an FNV-1a checksum of both. Little-endian, as written by x86-64
-// and ARM; documented in docs/sweeps.md for readers in other languages.
+// A log record: header, values, then the CRC-32 (zlib's) of both. Little-endian, as written by x86-64
+// and ARM; documented in docs/sweeps.md for readers in other languages (Python's zlib.crc32 checks it).
 constexpr std::uint32_t record_magic = 0x31525354;  // "TSR1"
 struct RecordHeader {
     std::uint32_t magic;
@@ -38,10 +39,14 @@ struct RecordHeader {
 static_assert(sizeof(RecordHeader) == 40);
 constexpr double sync_interval_seconds = 5;  // a crashed node loses at most this much; kill -9 loses nothing written
 
-std::uint64_t fnv1a(const void* data, std::size_t size, std::uint64_t hash = 14695981039346656037ull) {
-    const auto* bytes = static_cast<const unsigned char*>(data);
-    for (std::size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
-    return hash;
+std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc = 0) {
+    const auto* bytes = static_cast<const Bytef*>(data);
+    while (size > 0) {  // zlib takes 32-bit lengths
+        const auto chunk = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
+        crc = static_cast<std::uint32_t>(::crc32(crc, bytes, chunk));
+        bytes += chunk, size -= chunk;
+    }
+    return crc;
 }
 
 double now_seconds() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
@@ -57,13 +62,13 @@ std::uintmax_t scan_log(const std::string& path, bool values, OnRecord on_record
     while (in.read(reinterpret_cast<char*>(&header), sizeof header)) {
         if (header.magic != record_magic || header.metrics != metric_count || header.steps < 0 || header.firms < 0) break;
         const auto count = static_cast<std::uintmax_t>(header.steps) * static_cast<std::uintmax_t>(header.firms) * metric_count;
-        if (count * sizeof(double) + sizeof header + 8 > size - valid) break;  // truncated (or garbage sizes)
+        if (count * sizeof(double) + sizeof header + sizeof(std::uint32_t) > size - valid) break;  // truncated (or garbage sizes)
         payload.resize(count);
-        std::uint64_t checksum = 0;
+        std::uint32_t checksum = 0;
         if (!in.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(count * sizeof(double))) ||
             !in.read(reinterpret_cast<char*>(&checksum), sizeof checksum))
             break;
-        if (checksum != fnv1a(payload.data(), count * sizeof(double), fnv1a(&header, sizeof header))) break;
+        if (checksum != crc32_of(payload.data(), count * sizeof(double), crc32_of(&header, sizeof header))) break;
         valid += sizeof header + count * sizeof(double) + sizeof checksum;
         RunResult result{header.run, header.steps, header.firms, header.wall_seconds, {}};
         if (values) result.values = std::move(payload);
@@ -148,7 +153,7 @@ RunLog::~RunLog() {
 void RunLog::append(const RunResult& result) {
     const RecordHeader header{record_magic, static_cast<std::uint32_t>(metric_count), result.run, result.steps, result.firms, result.wall_seconds};
     const auto payload_bytes = result.values.size() * sizeof(double);
-    const auto checksum = fnv1a(result.values.data(), payload_bytes, fnv1a(&header, sizeof header));
+    const auto checksum = crc32_of(result.values.data(), payload_bytes, crc32_of(&header, sizeof header));
     std::string record(sizeof header + payload_bytes + sizeof checksum, '\0');
     std::memcpy(record.data(), &header, sizeof header);
     std::memcpy(record.data() + sizeof header, result.values.data(), payload_bytes);

@@ -1,0 +1,17 @@
+"""TrustSim's Python side: load runs and sweeps into xarray/pandas, summarise them, and plot them.
+
+    import trustsim
+    ds = trustsim.open_run("run.h5")            # xarray.Dataset, dims (step, firm)
+    trustsim.summary(ds)                        # per-firm table
+    sweep = trustsim.open_sweep("crossover/")   # dims (run, step, firm); parameters as coordinates
+    trustsim.summarize_replicates(sweep)        # long-run means with 95% intervals per point
+"""
+from .io import FormatError, METRICS, open_customers, open_histograms, open_run, open_snapshots, open_sweep, to_frame
+from .plots import plot_compare, plot_sweep_heatmap, plot_timeseries, plot_trust_heatmap, report
+from .stats import interval, long_run, summarize_replicates, summary
+
+__all__ = [
+    "FormatError", "METRICS", "open_run", "open_histograms", "open_snapshots", "open_customers", "open_sweep", "to_frame",
+    "summary", "summarize_replicates", "long_run", "interval",
+    "plot_timeseries", "plot_compare", "plot_trust_heatmap", "plot_sweep_heatmap", "report",
+]

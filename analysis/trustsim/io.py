@@ -1,0 +1,258 @@
+"""Reading TrustSim outputs: single runs ("trustsim-run") and sweeps (a sweep directory or its merge,
+"trustsim-sweep"). Layouts: docs/output-format.md and docs/sweeps.md."""
+from __future__ import annotations
+
+import csv
+import os
+import zlib
+from pathlib import Path
+from typing import Union
+
+import h5py
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+PathLike = Union[str, os.PathLike]
+
+# The metrics in the order of a sweep log's values (include/trustsim/recorder.hpp, docs/output-format.md).
+METRICS = (
+    "customers", "share", "active", "purchases", "lost_sales", "churn_in", "churn_out",
+    "trust", "trust_all", "credibility", "reliability", "intimacy", "self_orientation", "distrust_share", "nps",
+    "checks", "fraud_attempts", "fraud_detected", "fraud_loss", "triggers", "oversold",
+    "revenue", "costs", "profit",
+    "employee_trust", "employee_trustworthiness", "quits", "wom_positive", "wom_negative",
+    "control_customers", "trust_in_customers", "scandal_awareness",
+)
+
+RUN_FORMAT = "trustsim-run"
+SWEEP_FORMAT = "trustsim-sweep"
+FORMAT_VERSION = 1
+
+# The log record of a finished sweep run (docs/sweeps.md): header, values, CRC-32 of both.
+_RECORD_MAGIC = 0x31525354
+_HEADER = np.dtype([("magic", "<u4"), ("metrics", "<u4"), ("run", "<i8"), ("steps", "<i8"), ("firms", "<i8"), ("wall_seconds", "<f8")])
+
+
+class FormatError(Exception):
+    """A file that is missing, not HDF5, not a TrustSim output, of another format version, or damaged."""
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return _text(value[()])
+    return str(value)
+
+
+def _open(path: PathLike, expected: str) -> h5py.File:
+    path = Path(path)
+    if not path.exists():
+        raise FormatError(f"{path}: no such file")
+    if not h5py.is_hdf5(path):
+        raise FormatError(f"{path}: not an HDF5 file; give a file written by `trustsim run` or `trustsim merge`")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise FormatError(f"{path}: cannot open the HDF5 file, it is truncated or damaged ({e}); produce it again") from None
+    found = f.attrs.get("format")
+    if found is None:
+        f.close()
+        raise FormatError(f"{path}: an HDF5 file, but not a TrustSim output (it has no 'format' attribute)")
+    found = _text(found)
+    if found != expected:
+        f.close()
+        kind = {RUN_FORMAT: "a run (trustsim run)", SWEEP_FORMAT: "a merged sweep (trustsim merge)"}.get(found, f"format '{found}'")
+        raise FormatError(f"{path}: this is {kind}, but a '{expected}' file is needed")
+    version = int(f.attrs.get("format_version", -1))
+    if version != FORMAT_VERSION:
+        f.close()
+        written_by = _text(f.attrs.get("trustsim_version", "an unknown version"))
+        raise FormatError(
+            f"{path}: format version {version} (written by trustsim {written_by}); this package reads version "
+            f"{FORMAT_VERSION}: use the trustsim Python package of the version that wrote it"
+        )
+    return f
+
+
+def _read(f: h5py.File, name: str) -> np.ndarray:
+    try:
+        return f[name][()]
+    except (OSError, KeyError) as e:
+        raise FormatError(f"{f.filename}: cannot read {name}: the file is damaged or incomplete ({e})") from None
+
+
+def _attrs(f: h5py.File) -> dict:
+    return {key: (_text(value) if isinstance(value, (bytes, str)) else value.item() if hasattr(value, "item") else value) for key, value in f.attrs.items()}
+
+
+def _names(f: h5py.File) -> list[str]:
+    return [_text(n) for n in _read(f, "firms/name")]
+
+
+def open_run(path: PathLike) -> xr.Dataset:
+    """A run's time series as an xarray Dataset with dims (step, firm): one variable per metric (with its
+    unit and description), the root attributes, `scenario` (the resolved YAML) and `path` as attributes."""
+    with _open(path, RUN_FORMAT) as f:
+        series = f["timeseries"]
+        variables = {
+            name: (("step", "firm"), _read(f, f"timeseries/{name}"), {k: _text(v) for k, v in series[name].attrs.items()})
+            for name in series
+            if name != "step"
+        }
+        ds = xr.Dataset(variables, coords={"step": _read(f, "timeseries/step"), "firm": _names(f)})
+        ds.attrs.update(_attrs(f))
+        ds.attrs["scenario"] = _text(_read(f, "scenario"))
+        ds.attrs["path"] = str(path)
+    return ds
+
+
+def open_histograms(path: PathLike) -> xr.DataArray:
+    """Trust histograms as a DataArray (step, firm, bin) of customer counts, with bin centres as coordinate."""
+    with _open(path, RUN_FORMAT) as f:
+        edges = _read(f, "histograms/bin_edges")
+        counts = _read(f, "histograms/trust")
+        return xr.DataArray(
+            counts,
+            dims=("step", "firm", "bin"),
+            coords={"step": _read(f, "histograms/step"), "firm": _names(f), "bin": (edges[:-1] + edges[1:]) / 2},
+            attrs={"bin_edges": edges, "description": "customers whose trust in the firm falls in each bin"},
+            name="trust_histogram",
+        )
+
+
+def open_snapshots(path: PathLike) -> xr.Dataset:
+    """Agent snapshots: customer_* variables (step, customer[, firm[, component]]) and employee_* (step, employee)."""
+    with _open(path, RUN_FORMAT) as f:
+        variables, coords = {}, {"step": _read(f, "snapshots/step"), "firm": _names(f)}
+        if "snapshots/customers" in f:
+            group = f["snapshots/customers"]
+            dims = {"firm": ("step", "customer"), "trust": ("step", "customer", "firm"), "perception": ("step", "customer", "firm", "component")}
+            for name in group:
+                variables[f"customer_{name}"] = (dims[name], _read(f, f"snapshots/customers/{name}"))
+            if "perception" in group:
+                coords["component"] = ["C", "R", "I", "S"]
+        if "snapshots/employees" in f:
+            for name in f["snapshots/employees"]:
+                variables[f"employee_{name}"] = (("step", "employee"), _read(f, f"snapshots/employees/{name}"))
+        return xr.Dataset(variables, coords=coords)
+
+
+def open_customers(path: PathLike) -> pd.DataFrame:
+    """Each customer's dispositions (propensity_to_trust, honesty, reciprocity, opportunist), one row per customer."""
+    with _open(path, RUN_FORMAT) as f:
+        frame = pd.DataFrame({name: _read(f, f"customers/{name}") for name in f["customers"]})
+    frame.index.name = "customer"
+    frame["opportunist"] = frame["opportunist"].astype(bool)
+    return frame
+
+
+def _read_logs(directory: Path) -> dict[int, tuple[np.ndarray, float]]:
+    """Every complete record of a sweep directory's logs: run -> (values (steps, firms, metrics), wall seconds)."""
+    runs: dict[int, tuple[np.ndarray, float]] = {}
+    for log in sorted((directory / "results").glob("*.tsr")):
+        data = log.read_bytes()
+        offset = 0
+        while offset + _HEADER.itemsize <= len(data):
+            header = np.frombuffer(data, _HEADER, 1, offset)[0]
+            count = int(header["steps"]) * int(header["firms"]) * int(header["metrics"])
+            end = offset + _HEADER.itemsize + 8 * count + 4
+            if header["magic"] != _RECORD_MAGIC or count < 0 or end > len(data):
+                break  # a torn record at the end: its run is not finished
+            if int(np.frombuffer(data, "<u4", 1, end - 4)[0]) != zlib.crc32(data[offset : end - 4]):
+                break
+            values = np.frombuffer(data, "<f8", count, offset + _HEADER.itemsize).reshape(int(header["steps"]), int(header["firms"]), int(header["metrics"]))
+            runs.setdefault(int(header["run"]), (values, float(header["wall_seconds"])))
+            offset = end
+    return runs
+
+
+def _parameter_coords(names: list[str], values: list[list[str]]) -> dict[str, np.ndarray]:
+    coords = {}
+    for k, name in enumerate(names):
+        column = [v[k] for v in values]
+        try:
+            coords[name] = np.array([float(v) for v in column])
+        except ValueError:
+            coords[name] = np.array(column, dtype=object)
+    return coords
+
+
+def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
+    """A sweep as an xarray Dataset with dims (run, step, firm): one variable per metric, and per run the
+    coordinates point, replicate, seed, status-independent parameters (one coordinate per swept key path)
+    and wall_seconds. `path` is a sweep directory (finished runs only; unfinished runs are left out and
+    listed in attrs['missing_runs']) or its merged file."""
+    path = Path(path)
+    if metrics is not None and (unknown := sorted(set(metrics) - set(METRICS))):
+        raise ValueError(f"unknown metrics {unknown}; known: {', '.join(METRICS)}")
+    if path.is_dir():
+        manifest = path / "manifest.csv"
+        if not manifest.exists():
+            raise FormatError(f"{path}: not a sweep directory (no manifest.csv); give the directory `trustsim sweep -o` wrote")
+        with open(manifest, newline="") as handle:
+            rows = list(csv.reader(handle))
+        header, rows = rows[0], rows[1:]
+        names = header[4:-2]
+        logs = _read_logs(path)
+        done = [row for row in rows if int(row[0]) in logs]
+        if not done:
+            raise FormatError(f"{path}: no finished runs yet")
+        run = np.array([int(r[0]) for r in done])
+        stacked = np.stack([logs[r][0] for r in run])  # (run, step, firm, metric)
+        scenario = (path / "scenario.yaml").read_text()
+        firms = _firm_names_from_scenario(scenario, stacked.shape[2])
+        coords = {
+            "run": run,
+            "point": ("run", np.array([int(r[1]) for r in done])),
+            "replicate": ("run", np.array([int(r[2]) for r in done])),
+            "seed": ("run", np.array([int(r[3]) for r in done], dtype=np.uint64)),
+            "wall_seconds": ("run", np.array([logs[r][1] for r in run])),
+            "step": np.arange(stacked.shape[1]),
+            "firm": firms,
+        }
+        for name, values in _parameter_coords(names, [r[4:-2] for r in done]).items():
+            coords[name] = ("run", values)
+        wanted = metrics or list(METRICS)
+        ds = xr.Dataset({m: (("run", "step", "firm"), stacked[..., METRICS.index(m)]) for m in wanted}, coords=coords)
+        ds.attrs.update({"format": "trustsim-sweep-directory", "scenario": scenario, "path": str(path), "parameters": names,
+                         "missing_runs": [int(r[0]) for r in rows if int(r[0]) not in logs]})
+        return ds
+
+    with _open(path, SWEEP_FORMAT) as f:
+        names = [_text(n) for n in _read(f, "parameters/name")]
+        point = _read(f, "runs/point")
+        values = [[_text(v) for v in row] for row in _read(f, "parameters/value")]
+        coords = {
+            "run": _read(f, "runs/run"),
+            "point": ("run", point),
+            "replicate": ("run", _read(f, "runs/replicate")),
+            "seed": ("run", _read(f, "runs/seed")),
+            "wall_seconds": ("run", _read(f, "runs/wall_seconds")),
+            "step": _read(f, "timeseries/step"),
+            "firm": _names(f),
+        }
+        for name, per_point in _parameter_coords(names, values).items():
+            coords[name] = ("run", per_point[point] if len(per_point) else per_point)
+        wanted = metrics or [m for m in f["timeseries"] if m != "step"]
+        ds = xr.Dataset({m: (("run", "step", "firm"), _read(f, f"timeseries/{m}")) for m in wanted}, coords=coords)
+        ds.attrs.update(_attrs(f))
+        ds.attrs.update({"scenario": _text(_read(f, "scenario")), "path": str(path), "parameters": names, "missing_runs": []})
+        return ds
+
+
+def _firm_names_from_scenario(scenario: str, count: int) -> list[str]:
+    import yaml
+
+    firms = (yaml.safe_load(scenario) or {}).get("firms", [])
+    names = [str(f.get("name")) for f in firms]
+    return names if len(names) == count else [f"firm{i}" for i in range(count)]
+
+
+def to_frame(data: Union[xr.Dataset, PathLike]) -> pd.DataFrame:
+    """A tidy table: one row per (run,) step and firm, one column per metric (plus a sweep's parameters)."""
+    ds = data if isinstance(data, xr.Dataset) else open_run(data)
+    frame = ds.to_dataframe().reset_index()
+    leading = [c for c in ("run", "point", "replicate", "step", "firm") if c in frame.columns]
+    return frame[leading + [c for c in frame.columns if c not in leading]]
