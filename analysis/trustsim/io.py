@@ -67,8 +67,8 @@ def _open(path: PathLike, expected: str) -> h5py.File:
         raise FormatError(f"{path}: this is {kind}, but a '{expected}' file is needed")
     version = int(f.attrs.get("format_version", -1))
     if version != FORMAT_VERSION:
-        f.close()
         written_by = _text(f.attrs.get("trustsim_version", "an unknown version"))
+        f.close()
         raise FormatError(
             f"{path}: format version {version} (written by trustsim {written_by}); this package reads version "
             f"{FORMAT_VERSION}: use the trustsim Python package of the version that wrote it"

@@ -73,7 +73,7 @@ Hdf5Recorder::Hdf5Recorder(OutputOptions options) : impl_(std::make_unique<Impl>
     if (::access(directory.c_str(), W_OK) != 0)
         throw UserError({d.options.path, 0, 0, ""}, "the output directory " + directory + " is not writable", "choose a directory you can write to with -o");
     d.temporary = d.options.path + ".tmp." + std::to_string(::getpid());
-    d.writer.emplace(d.temporary);
+    d.writer.emplace(d.temporary, d.options.path);
 }
 
 Hdf5Recorder::~Hdf5Recorder() {

@@ -7,6 +7,29 @@ namespace trustsim::io::h5 {
 namespace {
 constexpr std::size_t target_chunk_bytes = 1 << 20;
 constexpr std::size_t compress_above_bytes = 4096;
+
+// Before HDF5's first use: no clean-up at exit (a file whose writes failed, e.g. on a full disk, made its
+// exit-time flush crash; every file is closed by its owner anyway), and no error stacks printed on
+// stderr (failures become one UserError that quotes HDF5's innermost reason).
+const bool library_configured = [] {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+}();
+
+// The lowest-level description on HDF5's error stack, e.g. "file write failed: ... errno = 28 ...".
+std::string innermost_error() {
+    std::string reason;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD,
+             [](unsigned depth, const H5E_error2_t* error, void* out) -> herr_t {
+                 if (depth == 0 && error->desc) *static_cast<std::string*>(out) = error->desc;
+                 return 0;
+             },
+             &reason);
+    const auto message = reason.find("error message = '");
+    if (message != std::string::npos) return reason.substr(message + 17, reason.find('\'', message + 17) - message - 17);
+    return reason;
+}
 }  // namespace
 
 std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t element_size) {
@@ -25,13 +48,16 @@ std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t e
     return chunk;
 }
 
-Writer::Writer(std::string path) : path_(std::move(path)) {
-    file_ = Handle(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+Writer::Writer(const std::string& path, std::string shown_as) : shown_as_(shown_as.empty() ? path : std::move(shown_as)) {
+    file_ = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     if (file_.get() < 0) fail("cannot create the file");
 }
 
 void Writer::fail(const std::string& what) const {
-    throw UserError({path_, 0, 0, ""}, "HDF5 output failed: " + what, "check that the directory is writable and the disk has space");
+    (void)library_configured;
+    const auto reason = innermost_error();
+    throw UserError({shown_as_, 0, 0, ""}, "HDF5 output failed: " + what + (reason.empty() ? "" : " (" + reason + ")"),
+                    "check that the directory is writable and the disk has space");
 }
 
 void Writer::close() {

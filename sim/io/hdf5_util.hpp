@@ -44,10 +44,10 @@ template <> inline hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; 
 template <> inline hid_t native_type<std::int16_t>() { return H5T_NATIVE_INT16; }
 template <> inline hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
 
-// Writes one file; `path` names it in messages.
+// Writes one file at `path`; messages name it `shown_as` (the final name of a file written under a temporary one).
 class Writer {
 public:
-    explicit Writer(std::string path);
+    explicit Writer(const std::string& path, std::string shown_as = {});
     hid_t file() const noexcept { return file_; }
     void close();  // flushes and closes; errors here (a full disk) are reported
 
@@ -80,7 +80,7 @@ private:
                        std::string_view description, std::string_view unit);
     void write_attribute(hid_t object, const std::string& name, hid_t type, const void* value);
 
-    std::string path_;
+    std::string shown_as_;
     Handle file_;
 };
 

@@ -83,7 +83,7 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
     const auto per_run = static_cast<std::size_t>(steps * firms);
     const auto temporary = output + ".tmp." + std::to_string(::getpid());
     try {
-        io::h5::Writer w(temporary);
+        io::h5::Writer w(temporary, output);
         const hid_t root = w.file();
         w.attribute(root, "format", std::string("trustsim-sweep"));
         w.attribute(root, "format_version", std::int32_t{1});

@@ -1,0 +1,85 @@
+"""What the binary writes, checked from the outside: determinism across threads, info on bad files, and
+no half-written results."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+import h5py
+import numpy as np
+
+from conftest import binary, trustsim
+
+# Attributes that describe how a run was executed, not what it computed.
+EXECUTION_ATTRIBUTES = {"threads", "wall_seconds", "created"}
+
+
+def datasets(path):
+    found = {}
+    with h5py.File(path) as f:
+        f.visititems(lambda name, obj: found.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+        attrs = {k: v for k, v in f.attrs.items() if k not in EXECUTION_ATTRIBUTES}
+    return found, attrs
+
+
+def assert_identical(a, b):
+    (data_a, attrs_a), (data_b, attrs_b) = datasets(a), datasets(b)
+    assert data_a.keys() == data_b.keys()
+    for name in data_a:
+        x, y = data_a[name], data_b[name]
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+            assert x.tobytes() == y.tobytes(), f"{name} differs"  # bitwise, NaN included
+        else:
+            np.testing.assert_array_equal(x, y, err_msg=name)
+    assert attrs_a.keys() == attrs_b.keys()
+    for key in attrs_a:
+        np.testing.assert_array_equal(attrs_a[key], attrs_b[key], err_msg=key)
+
+
+def test_results_do_not_depend_on_the_thread_count(scenario, tmp_path):
+    for threads in (1, 2, 3):
+        trustsim("run", scenario, "-o", tmp_path / f"t{threads}.h5", "-q", "--threads", threads, "--set", "customers.count=5000")
+    assert_identical(tmp_path / "t1.h5", tmp_path / "t2.h5")
+    assert_identical(tmp_path / "t1.h5", tmp_path / "t3.h5")
+
+
+def test_info_on_bad_files(tmp_path, foreign_h5, run_file):
+    (tmp_path / "text.h5").write_text("hello")
+    half = tmp_path / "half.h5"
+    half.write_bytes(run_file.read_bytes()[: run_file.stat().st_size // 2])
+    for path, message in [(tmp_path / "text.h5", "not an HDF5 file"), (foreign_h5, "not a TrustSim output"), (half, "truncated or damaged"),
+                          (tmp_path / "none.h5", "no such file")]:
+        result = trustsim("info", path, check=False)
+        assert result.returncode == 1, path
+        assert message in result.stderr, result.stderr
+
+
+def test_a_full_disk_leaves_no_file(scenario, tmp_path):
+    """A file-size limit stands in for a full disk: the write fails, the message says so, nothing is left."""
+    out = tmp_path / "full.h5"
+    result = subprocess.run(
+        ["bash", "-c", f"trap '' XFSZ; ulimit -f 64; exec {binary()} run {scenario} -o {out} -q --set customers.count=20000"],
+        capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert "disk" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unwritable_directory_is_refused_up_front(scenario, tmp_path):
+    result = trustsim("run", scenario, "-o", tmp_path / "missing" / "x.h5", check=False)
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr
+
+
+def test_sigterm_leaves_no_output(scenario, tmp_path):
+    out = tmp_path / "long.h5"
+    process = subprocess.Popen([str(binary()), "run", str(scenario), "-o", str(out), "-q", "--set", "simulation.steps=1000000"],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        process.wait(timeout=1.5)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 130
+    assert "interrupted" in process.stderr.read()
+    assert os.listdir(tmp_path) == []

@@ -1,0 +1,76 @@
+"""open_sweep on a sweep directory and on its merge, and the statistics across replicates."""
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+import trustsim
+
+
+def test_directory_and_merge_agree(sweep_dir):
+    from_dir = trustsim.open_sweep(sweep_dir)
+    merged = trustsim.open_sweep(sweep_dir.parent / "merged.h5")
+    assert from_dir.sizes == merged.sizes == {"run": 12, "step": 30, "firm": 2}
+    for coordinate in ["point", "replicate", "seed", "firms[0].control_customers", "customers.opportunist_share"]:
+        np.testing.assert_array_equal(from_dir[coordinate].values, merged[coordinate].values, err_msg=coordinate)
+    # Every metric, in the log's order (METRICS), equals the merge the C++ side wrote by name.
+    for metric in trustsim.METRICS:
+        np.testing.assert_array_equal(from_dir[metric].values, merged[metric].values, err_msg=metric)
+    assert from_dir.attrs["missing_runs"] == []
+
+
+def test_runs_match_single_runs_of_their_point(sweep_dir, tmp_path):
+    """Run 5 of the sweep is the scenario at its point and seed: `trustsim run` with those values agrees."""
+    from conftest import trustsim as binary
+
+    sweep = trustsim.open_sweep(sweep_dir)
+    run = sweep.sel(run=5)
+    out = tmp_path / "five.h5"
+    binary("run", sweep_dir.parent / "sweep.yaml", "-o", out, "-q", "--seed", int(run["seed"]),
+           "--set", f"firms[0].control_customers={float(run['firms[0].control_customers'])}",
+           "--set", f"customers.opportunist_share={float(run['customers.opportunist_share'])}")
+    single = trustsim.open_run(out)
+    np.testing.assert_array_equal(single["trust"].values, run["trust"].values)
+
+
+def test_merged_statistics_match_pandas(sweep_dir):
+    with h5py.File(sweep_dir.parent / "merged.h5") as f:
+        mean = f["statistics/trust/mean"][()]
+        low, high = f["statistics/trust/ci95_low"][()], f["statistics/trust/ci95_high"][()]
+        series = f["timeseries/trust"][()]
+        point = f["runs/point"][()]
+    for p in range(4):
+        np.testing.assert_allclose(mean[p], series[point == p].mean(axis=0), rtol=1e-12)
+    assert (low <= mean).all() and (mean <= high).all()
+
+
+def test_summarize_replicates(sweep_dir):
+    table = trustsim.summarize_replicates(trustsim.open_sweep(sweep_dir), ["trust", "profit"])
+    assert len(table) == 4 * 2 * 2
+    assert (table["n"] == 3).all()
+    assert ((table["ci_low"] <= table["mean"]) & (table["mean"] <= table["ci_high"])).all()
+    assert set(table["firms[0].control_customers"]) == {0.1, 0.8}
+
+
+def test_sweep_heatmap(sweep_dir, tmp_path):
+    ax = trustsim.plot_sweep_heatmap(trustsim.open_sweep(sweep_dir), "firms[0].control_customers", "customers.opportunist_share", "profit")
+    ax.figure.savefig(tmp_path / "h.png")
+    assert (tmp_path / "h.png").stat().st_size > 5000
+
+
+def test_unfinished_directory_lists_missing_runs(sweep_dir, tmp_path):
+    import shutil
+
+    partial = tmp_path / "partial"
+    shutil.copytree(sweep_dir, partial)
+    log = partial / "results" / "local.tsr"
+    log.write_bytes(log.read_bytes()[:-100])  # the last record torn
+    ds = trustsim.open_sweep(partial)
+    assert ds.sizes["run"] == 11
+    assert len(ds.attrs["missing_runs"]) == 1
+
+
+def test_open_sweep_errors(tmp_path):
+    with pytest.raises(trustsim.FormatError, match="not a sweep directory"):
+        trustsim.open_sweep(tmp_path)
