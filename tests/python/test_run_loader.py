@@ -126,3 +126,12 @@ def test_report_command_on_a_bad_file_is_one_clear_line(tmp_path):
     assert result.returncode == 1
     assert "not an HDF5 file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_output_format_documents_every_metric(run_file):
+    """docs/output-format.md lists every metric with the unit and description the file carries."""
+    text = (REPO / "docs" / "output-format.md").read_text()
+    ds = trustsim.open_run(run_file)
+    for metric in trustsim.METRICS:
+        attrs = ds[metric].attrs
+        assert f"| `{metric}` | {attrs.get('unit', '')} | {attrs['description']} |" in text, metric
