@@ -9,8 +9,8 @@ packages=(
   # C++ libraries fixed by the project
   libeigen3-dev libboost-dev libhdf5-dev catch2 libbenchmark-dev
   libyaml-cpp-dev libcli11-dev libomp-dev zlib1g-dev
-  # distributed sweeps
-  libopenmpi-dev openmpi-bin
+  # distributed sweeps (and the SLURM cluster the tests start)
+  libopenmpi-dev openmpi-bin slurm-wlm munge
   # analysis (Debian's Python: /usr/bin/python3)
   python3 python3-numpy python3-h5py python3-pandas python3-xarray python3-matplotlib
   python3-scipy python3-yaml python3-pytest python3-nbclient python3-nbformat python3-ipykernel

@@ -44,10 +44,10 @@ def test_results_do_not_depend_on_the_thread_count(scenario, tmp_path):
     assert_identical(tmp_path / "t1.h5", tmp_path / "t3.h5")
 
 
-def test_info_on_bad_files(tmp_path, foreign_h5, run_file):
+def test_info_on_bad_files(tmp_path, foreign_h5, real_run):
     (tmp_path / "text.h5").write_text("hello")
     half = tmp_path / "half.h5"
-    half.write_bytes(run_file.read_bytes()[: run_file.stat().st_size // 2])
+    half.write_bytes(real_run.read_bytes()[: real_run.stat().st_size // 2])
     for path, message in [(tmp_path / "text.h5", "not an HDF5 file"), (foreign_h5, "not a TrustSim output"), (half, "truncated or damaged"),
                           (tmp_path / "none.h5", "no such file")]:
         result = trustsim("info", path, check=False)

@@ -1,137 +1,161 @@
-"""open_run and friends on files written by `trustsim run`."""
+"""open_run and friends, checked against what h5py reads directly, on a synthetic and a real run."""
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import h5py
 import numpy as np
-import pandas as pd
 import pytest
+import xarray as xr
 
 import trustsim
-from conftest import REPO, copy_with_version
+from conftest import METRICS, write_run
 
 
-def test_open_run_matches_every_dataset(run_file):
-    ds = trustsim.open_run(run_file)
-    with h5py.File(run_file) as f:
-        assert list(ds["firm"].values) == ["A", "B"]
-        np.testing.assert_array_equal(ds["step"], f["timeseries/step"][()])
-        names = [n for n in f["timeseries"] if n != "step"]
-        assert sorted(names) == sorted(trustsim.METRICS)
-        for name in names:
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def test_metrics_are_those_of_the_format():
+    assert trustsim.METRICS == METRICS
+
+
+def test_open_run_matches_every_dataset(run):
+    ds = trustsim.open_run(run)
+    with h5py.File(run) as f:
+        names = [_text(n) for n in f["firms/name"][()]]
+        steps = f["timeseries/step"][()]
+        assert list(ds["firm"].values) == names
+        np.testing.assert_array_equal(ds["step"].values, steps)
+        assert ds.sizes == {"step": len(steps), "firm": len(names)}
+        assert list(ds.data_vars) == list(METRICS)
+        for name in METRICS:
             assert ds[name].dims == ("step", "firm")
-            np.testing.assert_array_equal(ds[name].values, f[f"timeseries/{name}"][()])
-            assert ds[name].attrs["description"]
-        assert ds.attrs["seed"] == 3
-        assert ds.attrs["format"] == "trustsim-run"
-        assert "control_customers: 0.6" in ds.attrs["scenario"]
-    assert ds.sizes == {"step": 30, "firm": 2}
-    assert ds["share"].sum("firm").values == pytest.approx(np.ones(30))
+            np.testing.assert_array_equal(ds[name].values, f[f"timeseries/{name}"][()], err_msg=name)
+            assert ds[name].attrs["description"] == _text(f[f"timeseries/{name}"].attrs["description"])
+            assert ds[name].attrs.get("unit", "") == _text(f[f"timeseries/{name}"].attrs.get("unit", ""))
+        for key, value in f.attrs.items():
+            expected = _text(value) if isinstance(value, (bytes, str)) else value
+            assert ds.attrs[key] == expected, key
+            assert type(ds.attrs[key]) in (str, int, float), key  # plain values, whatever h5py returned
+        assert ds.attrs["scenario"] == _text(f["scenario"][()])
+    assert ds.attrs["path"] == str(run)
+    assert ds.attrs["format"] == "trustsim-run"
+    assert "firms:" in ds.attrs["scenario"]
 
 
-def test_to_frame_is_tidy(run_file):
-    frame = trustsim.to_frame(run_file)
-    assert list(frame.columns[:2]) == ["step", "firm"]
-    assert len(frame) == 30 * 2
-    assert set(trustsim.METRICS) <= set(frame.columns)
+def test_real_run_attributes(real_run):
+    ds = trustsim.open_run(real_run)
+    assert ds.attrs["seed"] == 3 and ds.attrs["customers"] == 300 and ds.attrs["firms"] == 2
+    assert list(ds["step"].values) == list(range(20))
+    assert ds["share"].sum("firm").values == pytest.approx(np.ones(20))
+    assert ds["customers"].sum("firm").values == pytest.approx(np.full(20, 300))
 
 
-def test_summary_is_computed_from_the_series(run_file):
-    ds = trustsim.open_run(run_file)
-    table = trustsim.summary(ds)
-    for firm in ["A", "B"]:
-        series = ds.sel(firm=firm)
-        assert table.loc[firm, "trust"] == series["trust"].values[-1]
-        assert table.loc[firm, "cumulative_profit"] == pytest.approx(series["profit"].values.sum())
-        assert table.loc[firm, "nps"] == pytest.approx(np.nanmean(series["nps"].values[-3:]))
+@pytest.mark.parametrize("fixed_length_strings", [True, False])
+def test_both_kinds_of_strings_are_decoded(tmp_path, fixed_length_strings):
+    ds = trustsim.open_run(write_run(tmp_path / "s.h5", fixed_length_strings=fixed_length_strings))
+    assert list(ds["firm"].values) == ["Alpha", "Beta", "Gamma"]
+    assert ds.attrs["format"] == "trustsim-run" and ds.attrs["build"] == "synthetic"
+    assert ds.attrs["scenario"].startswith("simulation:")
+    assert ds["trust"].attrs["description"] == "synthetic trust"
 
 
-def test_histograms_snapshots_and_customers(run_file):
-    histograms = trustsim.open_histograms(run_file)
-    assert list(histograms["step"].values) == [9, 19, 29]
-    assert (histograms.sum("bin") == 400).all()
-    assert len(histograms.attrs["bin_edges"]) == histograms.sizes["bin"] + 1
+def test_to_frame_is_tidy(run):
+    ds = trustsim.open_run(run)
+    frame = trustsim.to_frame(run)
+    assert list(frame.columns) == ["step", "firm", *METRICS]
+    assert len(frame) == ds.sizes["step"] * ds.sizes["firm"]
+    firm = ds["firm"].values[1]
+    rows = frame[frame["firm"] == firm]
+    np.testing.assert_array_equal(rows["step"].values, ds["step"].values)
+    np.testing.assert_array_equal(rows["profit"].values, ds["profit"].sel(firm=firm).values)
 
-    snapshots = trustsim.open_snapshots(run_file)
-    assert list(snapshots["step"].values) == [14, 29]
-    assert snapshots["customer_perception"].shape == (2, 400, 2, 4)
-    assert snapshots["customer_trust"].shape == (2, 400, 2)
-    assert snapshots["employee_trust"].shape == (2, 100)
-    # The last snapshot's customer firms agree with the time series' customer counts.
-    ds = trustsim.open_run(run_file)
+
+def test_to_frame_of_replicates_has_a_run_column(synthetic_run):
+    ds = trustsim.open_run(synthetic_run)
+    both = trustsim.to_frame(xr.concat([ds, ds], dim="run").assign_coords(run=[0, 1]))
+    assert list(both.columns) == ["run", "step", "firm", *METRICS]
+    assert len(both) == 2 * 20 * 3
+
+
+def test_summary_is_computed_from_the_file(run):
+    table = trustsim.summary(trustsim.open_run(run))
+    with h5py.File(run) as f:
+        names = [_text(n) for n in f["firms/name"][()]]
+        series = {m: f[f"timeseries/{m}"][()] for m in ("trust", "share", "nps", "revenue", "profit")}
+    steps = len(series["trust"])
+    tail = max(1, round(steps / 10))
+    assert list(table.index) == names
+    assert list(table.columns) == ["trust", "share", "nps", "cumulative_revenue", "cumulative_profit"]
+    for i, firm in enumerate(names):
+        assert table.loc[firm, "trust"] == series["trust"][-1, i]
+        assert table.loc[firm, "share"] == series["share"][-1, i]
+        assert table.loc[firm, "nps"] == pytest.approx(np.nanmean(series["nps"][-tail:, i]))
+        assert table.loc[firm, "cumulative_revenue"] == pytest.approx(series["revenue"][:, i].sum())
+        assert table.loc[firm, "cumulative_profit"] == pytest.approx(series["profit"][:, i].sum())
+
+
+def test_summary_nps_ignores_steps_without_buyers(tmp_path):
+    path = write_run(tmp_path / "nan.h5")
+    with h5py.File(path, "r+") as f:
+        f["timeseries/nps"][-1, 0] = np.nan  # the last tenth of firm 0 is [value, NaN]
+        f["timeseries/nps"][-2:, 2] = np.nan  # firm 2 had no buyers at the end
+        expected = f["timeseries/nps"][-2, 0]
+    table = trustsim.summary(path)
+    assert table["nps"].iloc[0] == pytest.approx(expected)
+    assert np.isnan(table["nps"].iloc[2])
+
+
+def test_histograms(run):
+    histograms = trustsim.open_histograms(run)
+    with h5py.File(run) as f:
+        counts, edges, steps = f["histograms/trust"][()], f["histograms/bin_edges"][()], f["histograms/step"][()]
+        customers = int(f.attrs["customers"])
+    assert histograms.dims == ("step", "firm", "bin")
+    np.testing.assert_array_equal(histograms.values, counts)
+    np.testing.assert_array_equal(histograms["step"].values, steps)
+    np.testing.assert_array_equal(histograms.attrs["bin_edges"], edges)
+    np.testing.assert_allclose(histograms["bin_center"].values, (edges[:-1] + edges[1:]) / 2)
+    assert (histograms.sum("bin") == customers).all()  # every customer, in every firm's histogram
+
+
+def test_no_histograms(tmp_path):
+    histograms = trustsim.open_histograms(write_run(tmp_path / "none.h5", histograms=0))
+    assert histograms.shape == (0, 3, 10)
+
+
+def test_snapshots(run):
+    snapshots = trustsim.open_snapshots(run)
+    with h5py.File(run) as f:
+        P, N, F, E = len(f["snapshots/step"]), int(f.attrs["customers"]), int(f.attrs["firms"]), int(f.attrs["employees"])
+        np.testing.assert_array_equal(snapshots["customer_perception"].values, f["snapshots/customers/perception"][()])
+        np.testing.assert_array_equal(snapshots["employee_trust"].values, f["snapshots/employees/trust"][()])
+    assert snapshots["customer_firm"].dims == ("step", "customer")
+    assert snapshots["customer_trust"].shape == (P, N, F)
+    assert snapshots["customer_perception"].dims == ("step", "customer", "firm", "component")
+    assert snapshots["customer_perception"].shape == (P, N, F, 4)
+    assert list(snapshots["component"].values) == ["C", "R", "I", "S"]
+    for name in ("firm", "trust", "trustworthiness", "honesty", "reciprocity", "propensity_to_trust"):
+        assert snapshots[f"employee_{name}"].shape == (P, E)
+
+
+def test_real_snapshot_agrees_with_the_time_series(real_run):
+    snapshots, ds = trustsim.open_snapshots(real_run), trustsim.open_run(real_run)
+    assert snapshots["step"].values[-1] == ds["step"].values[-1]  # always taken after the last step
     counts = np.bincount(snapshots["customer_firm"].values[-1], minlength=2)
     np.testing.assert_array_equal(counts, ds["customers"].values[-1])
 
-    customers = trustsim.open_customers(run_file)
-    assert len(customers) == 400
-    assert customers["honesty"].between(0, 1).all()
+
+def test_snapshots_without_employees(tmp_path):
+    snapshots = trustsim.open_snapshots(write_run(tmp_path / "ne.h5", employees=False))
+    assert not [v for v in snapshots.data_vars if v.startswith("employee_")]
+    assert snapshots["customer_trust"].shape == (2, 50, 3)
+
+
+def test_customers(run):
+    customers = trustsim.open_customers(run)
+    with h5py.File(run) as f:
+        np.testing.assert_array_equal(customers["honesty"].values, f["customers/honesty"][()])
+        np.testing.assert_array_equal(customers["opportunist"].values, f["customers/opportunist"][()] == 1)
+        assert len(customers) == int(f.attrs["customers"])
+    assert set(customers.columns) == {"propensity_to_trust", "honesty", "reciprocity", "opportunist"}
     assert customers["opportunist"].dtype == bool
-
-
-@pytest.mark.parametrize("case", ["missing", "text", "foreign", "version", "truncated", "sweep"])
-def test_format_errors_say_what_is_wrong(case, tmp_path, run_file, foreign_h5, sweep_dir):
-    expected = {
-        "missing": "no such file",
-        "text": "not an HDF5 file",
-        "foreign": "not a TrustSim output",
-        "version": "format version 99",
-        "truncated": "truncated or damaged",
-        "sweep": "merged sweep",
-    }[case]
-    if case == "missing":
-        path = tmp_path / "nothing.h5"
-    elif case == "text":
-        path = tmp_path / "notes.h5"
-        path.write_text("not hdf5\n")
-    elif case == "foreign":
-        path = foreign_h5
-    elif case == "version":
-        path = copy_with_version(run_file, tmp_path / "v99.h5", 99)
-    elif case == "truncated":
-        path = tmp_path / "half.h5"
-        data = run_file.read_bytes()
-        path.write_bytes(data[: len(data) // 2])
-    else:
-        path = sweep_dir.parent / "merged.h5"
-    with pytest.raises(trustsim.FormatError, match=expected) as error:
-        trustsim.open_run(path)
-    assert str(path) in str(error.value)
-    if case == "version":
-        assert "reads version 1" in str(error.value)
-
-
-def test_report_writes_a_png(run_file, tmp_path):
-    out = trustsim.report(run_file, tmp_path / "r.png")
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def _python_trustsim(*args):
-    env = {"PYTHONPATH": str(REPO / "analysis"), "MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"}
-    return subprocess.run(["/usr/bin/python3", "-m", "trustsim", *map(str, args)], capture_output=True, text=True, env=env)
-
-
-def test_report_command(run_file, tmp_path):
-    result = _python_trustsim("report", run_file, "-o", tmp_path / "cli.png")
-    assert result.returncode == 0, result.stderr
-    assert "A" in result.stdout and "B" in result.stdout and "nps" in result.stdout
-    assert (tmp_path / "cli.png").stat().st_size > 10_000
-
-
-def test_report_command_on_a_bad_file_is_one_clear_line(tmp_path):
-    bad = tmp_path / "bad.h5"
-    bad.write_text("junk")
-    result = _python_trustsim("summary", bad)
-    assert result.returncode == 1
-    assert "not an HDF5 file" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def test_output_format_documents_every_metric(run_file):
-    """docs/output-format.md lists every metric with the unit and description the file carries."""
-    text = (REPO / "docs" / "output-format.md").read_text()
-    ds = trustsim.open_run(run_file)
-    for metric in trustsim.METRICS:
-        attrs = ds[metric].attrs
-        assert f"| `{metric}` | {attrs.get('unit', '')} | {attrs['description']} |" in text, metric

@@ -1,0 +1,118 @@
+"""Replicate statistics, the figures, report() and `python -m trustsim`."""
+from __future__ import annotations
+
+import subprocess
+
+import matplotlib
+import numpy as np
+import pytest
+
+import trustsim
+from conftest import REPO, write_run
+
+PNG = b"\x89PNG\r\n\x1a\n"
+# Student-t quantile for a 95% interval with 4 degrees of freedom (5 replicates), from tables.
+T_975_4 = 2.7764451051977987
+
+
+@pytest.fixture(scope="module")
+def replicates(tmp_path_factory):
+    base = tmp_path_factory.mktemp("replicates")
+    return [write_run(base / f"r{seed}.h5", seed=seed) for seed in range(5)]
+
+
+def test_backend_is_headless():
+    assert matplotlib.get_backend().lower() == "agg"
+
+
+def test_summarize_replicates_by_hand(replicates):
+    table = trustsim.summarize_replicates(replicates, "trust")
+    assert list(table.columns) == ["firm", "metric", "n", "mean", "std", "ci_low", "ci_high"]
+    assert list(table["firm"]) == ["Alpha", "Beta", "Gamma"]
+    long_run = np.array([[trustsim.open_run(p)["trust"].values[-2:, f].mean() for f in range(3)] for p in replicates])  # last tenth of 20 steps
+    mean, std = long_run.mean(axis=0), long_run.std(axis=0, ddof=1)
+    half = T_975_4 * std / np.sqrt(5)
+    np.testing.assert_allclose(table["mean"], mean)
+    np.testing.assert_allclose(table["std"], std)
+    np.testing.assert_allclose(table["ci_low"], mean - half)
+    np.testing.assert_allclose(table["ci_high"], mean + half)
+    assert (table["n"] == 5).all()
+
+
+def test_summarize_replicates_money_is_cumulative(replicates):
+    datasets = [trustsim.open_run(p) for p in replicates]
+    table = trustsim.summarize_replicates(datasets, ["trust", "profit"]).set_index(["metric", "firm"])
+    totals = [ds["profit"].sel(firm="Beta").values.sum() for ds in datasets]
+    assert table.loc[("profit", "Beta"), "mean"] == pytest.approx(np.mean(totals))
+
+
+def test_plot_timeseries_with_replicate_bands(replicates, tmp_path):
+    axes = trustsim.plot_timeseries(replicates, ["trust", "nps"])
+    assert len(axes) == 2
+    assert len(axes[0].lines) == 3 and len(axes[0].collections) == 3  # a line and a band per firm
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), np.mean([trustsim.open_run(p)["trust"].values[:, 0] for p in replicates], axis=0))
+    axes[0].figure.savefig(tmp_path / "t.png")
+    assert (tmp_path / "t.png").read_bytes()[:8] == PNG
+
+
+def test_plot_compare_and_heatmap(replicates, synthetic_run):
+    ax = trustsim.plot_compare({"first": replicates[:2], "rest": replicates[2:]}, "share", firm="Gamma")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["first", "rest"]
+    ax = trustsim.plot_trust_heatmap(trustsim.open_histograms(synthetic_run))
+    assert "Alpha" in ax.get_title()
+
+
+def test_report_writes_a_png_and_returns_the_summary(run, tmp_path):
+    out = tmp_path / "r.png"
+    table = trustsim.report(run, out)
+    assert out.read_bytes()[:8] == PNG and out.stat().st_size > 10_000
+    assert table.equals(trustsim.summary(run))
+
+
+def test_report_without_histograms_next_to_the_run(tmp_path):
+    path = write_run(tmp_path / "nohist.h5", histograms=0)
+    trustsim.report(path)
+    assert (tmp_path / "nohist.png").read_bytes()[:8] == PNG
+
+
+def _cli(*args) -> subprocess.CompletedProcess:
+    env = {"PYTHONPATH": str(REPO / "analysis"), "MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"}
+    return subprocess.run(["/usr/bin/python3", "-m", "trustsim", *map(str, args)], capture_output=True, text=True, env=env)
+
+
+def test_report_command(run, tmp_path):
+    firms = list(trustsim.open_run(run)["firm"].values)
+    result = _cli("report", run, "-o", tmp_path / "cli.png")
+    assert result.returncode == 0, result.stderr
+    assert all(firm in result.stdout for firm in firms) and "nps" in result.stdout
+    assert (tmp_path / "cli.png").read_bytes()[:8] == PNG
+
+
+def test_report_command_default_output(tmp_path):
+    path = write_run(tmp_path / "default.h5")
+    result = _cli("report", path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "default.png").read_bytes()[:8] == PNG
+
+
+def test_summary_command(synthetic_run):
+    result = _cli("summary", synthetic_run)
+    assert result.returncode == 0, result.stderr
+    for text in ("Alpha", "Beta", "Gamma", "trust", "cumulative_profit"):
+        assert text in result.stdout
+
+
+@pytest.mark.parametrize("command", ["summary", "report"])
+def test_command_on_a_bad_file_is_one_clear_line(tmp_path, command):
+    bad = tmp_path / "bad.h5"
+    bad.write_text("junk")
+    result = _cli(command, bad)
+    assert result.returncode == 1
+    assert result.stderr == f"trustsim: {bad}: not an HDF5 file; give a file written by `trustsim run` or `trustsim merge`\n"
+    assert result.stdout == ""
+
+
+def test_report_command_on_an_unwritable_output(synthetic_run, tmp_path):
+    result = _cli("report", synthetic_run, "-o", tmp_path / "missing" / "r.png")
+    assert result.returncode == 1
+    assert "cannot write the report" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,136 @@
+"""`trustsim sweep` from the outside: kill -9 and SIGINT lose no finished run, resuming finishes the sweep
+with results bitwise equal to an uninterrupted one, and changed scenarios are refused."""
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, binary, trustsim
+
+sys.path.insert(0, str(REPO / "tests" / "cluster"))
+from compare_merged import first_difference  # noqa: E402
+
+SWEEP = """\
+simulation: {steps: 40, seed: 9}
+customers: {count: 3000}
+firms: [{name: A}, {name: B}]
+network: {type: erdos_renyi, mean_degree: 8}
+sweep:
+  replicates: 5
+  grid:
+    firms[0].trust_first: [0.1, 0.5, 0.9]
+    customers.opportunist_share: [0.05, 0.3]
+"""
+RUNS = 30
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sweep_cli") / "sweep.yaml"
+    path.write_text(SWEEP)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(scenario) -> Path:
+    out = scenario.parent / "reference"
+    trustsim("sweep", scenario, "-o", out, "-q")
+    trustsim("merge", out, "-o", scenario.parent / "reference.h5")
+    return scenario.parent / "reference.h5"
+
+
+def assert_same_results(a: Path, b: Path):
+    assert first_difference(a, b) is None
+
+
+def finished(outdir: Path) -> int:
+    status = [line.split(",")[-2] for line in (outdir / "manifest.csv").read_text().splitlines()[1:]]
+    return status.count("done")
+
+
+def start(scenario, outdir, *extra):
+    return subprocess.Popen([str(binary()), "sweep", str(scenario), "-o", str(outdir), "-q", *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_records(outdir: Path, size: int, process, timeout=60):
+    log = outdir / "results" / "local.tsr"
+    deadline = time.time() + timeout
+    while time.time() < deadline and process.poll() is None:
+        if log.exists() and log.stat().st_size >= size:
+            return
+        time.sleep(0.01)
+    pytest.fail("the sweep finished or stalled before it could be interrupted")
+
+
+def test_kill_9_loses_only_runs_in_flight(scenario, reference, tmp_path):
+    outdir = tmp_path / "killed"
+    process = start(scenario, outdir)
+    record = 40 + 40 * 2 * 32 * 8 + 4
+    wait_for_records(outdir, 3 * record + 100, process)  # some runs done, one part-written
+    process.kill()
+    process.wait()
+    partial = trustsim("merge", outdir, "-o", tmp_path / "partial.h5", check=False)
+    assert partial.returncode == 1
+    missing = int(re.search(rf"(\d+) of {RUNS} runs are not finished", partial.stderr).group(1))
+    assert 0 < missing <= RUNS - 3, partial.stderr  # at least the 3 runs seen in the log were kept
+    trustsim("sweep", scenario, "-o", outdir, "-q")
+    assert finished(outdir) == RUNS
+    trustsim("merge", outdir, "-o", tmp_path / "resumed.h5")
+    assert_same_results(tmp_path / "resumed.h5", reference)
+
+
+def test_sigint_keeps_finished_runs_and_resume_finishes(scenario, reference, tmp_path):
+    outdir = tmp_path / "interrupted"
+    process = start(scenario, outdir)
+    wait_for_records(outdir, 1, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "finished and kept" in stderr and "same command again" in stderr
+    kept = finished(outdir)
+    assert 0 < kept < RUNS
+    trustsim("sweep", scenario, "-o", outdir, "-q")
+    trustsim("merge", outdir, "-o", tmp_path / "resumed.h5")
+    assert_same_results(tmp_path / "resumed.h5", reference)
+
+
+def test_jobs_and_threads_do_not_change_results(scenario, reference, tmp_path):
+    trustsim("sweep", scenario, "-o", tmp_path / "parallel", "-q", "--jobs", "2", "--threads-per-run", "2")
+    trustsim("merge", tmp_path / "parallel", "-o", tmp_path / "parallel.h5")
+    assert_same_results(tmp_path / "parallel.h5", reference)
+
+
+def test_shards_together_equal_the_whole(scenario, reference, tmp_path):
+    for shard in range(3):
+        trustsim("sweep", scenario, "-o", tmp_path / "sharded", "-q", "--shard", f"{shard}/3")
+    trustsim("merge", tmp_path / "sharded", "-o", tmp_path / "sharded.h5")
+    assert_same_results(tmp_path / "sharded.h5", reference)
+
+
+def test_resuming_with_a_changed_scenario_is_refused(scenario, reference):
+    outdir = reference.parent / "reference"
+    result = trustsim("sweep", scenario, "-o", outdir, "--set", "customers.count=2000", check=False)
+    assert result.returncode == 1
+    assert "different scenario" in result.stderr and "count" in result.stderr
+
+
+def test_validate_prints_the_run_table(scenario):
+    out = trustsim("validate", scenario).stdout
+    assert "grid, 6 points x 5 replicates = 30 runs" in out
+    header = next(line for line in out.splitlines() if line.startswith("run\t"))
+    assert header.split("\t") == ["run", "point", "replicate", "seed", "firms[0].trust_first", "customers.opportunist_share"]
+
+
+def test_slurm_scripts_are_written_without_submitting(scenario, tmp_path):
+    out = trustsim("sweep", scenario, "-o", tmp_path / "cluster", "--slurm", "--tasks", "4", "--partition", "short").stdout
+    script = (tmp_path / "cluster" / "slurm" / "sweep.sbatch").read_text()
+    assert "#SBATCH --array=0-3" in script and "#SBATCH --partition=short" in script and '--shard "$SLURM_ARRAY_TASK_ID/4"' in script
+    assert "afterok" in out
+    assert "merge" in (tmp_path / "cluster" / "slurm" / "merge.sbatch").read_text()
