@@ -117,8 +117,8 @@ std::string quote_for_shell(const std::string& text) {
 }  // namespace
 
 std::optional<RunResult> simulate_run(const io::LoadedScenario& scenario, std::int64_t run, int threads, const std::function<bool()>& keep_going) {
-    const auto start = std::chrono::steady_clock::now();
     const auto loaded = io::load_sweep_run(scenario, run);
+    const auto start = std::chrono::steady_clock::now();  // the run's own time: what `trustsim run` would spend simulating
     Simulation simulation(loaded.spec, Context{threads});
     RunResult result{run, loaded.spec.simulation.steps, static_cast<std::int64_t>(loaded.spec.firms.size()), 0, {}};
     result.values.reserve(static_cast<std::size_t>(result.steps * result.firms) * metric_count);
