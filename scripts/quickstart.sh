@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+scripts/install-kernel.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
 mkdir -p out/quickstart

@@ -1,4 +1,7 @@
-"""python -m trustsim report RUN.h5 [-o report.png] | summary RUN.h5"""
+"""python -m trustsim report RUN.h5 [-o report.png] | summary RUN.h5
+
+Prints the per-firm summary table; `report` also writes the PNG report (default: RUN.png next to RUN.h5).
+A bad file is one line on stderr and exit status 1."""
 from __future__ import annotations
 
 import argparse
@@ -6,15 +9,14 @@ import sys
 
 import pandas as pd
 
-from .io import FormatError, open_run
-from .plots import report
+from .io import FormatError
+from .plots import report, report_path
 from .stats import summary
 
 
-def _table(path: str) -> str:
-    table = summary(open_run(path))
+def _print_table(table: pd.DataFrame) -> None:
     with pd.option_context("display.float_format", "{:,.3f}".format, "display.width", 120):
-        return table.to_string()
+        print(table.to_string())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,14 +26,20 @@ def main(argv: list[str] | None = None) -> int:
     report_command.add_argument("run", help="a run's HDF5 file (trustsim run -o ...)")
     report_command.add_argument("-o", "--output", help="PNG to write (default: the run's name with .png)")
     summary_command = commands.add_parser("summary", help="print the per-firm summary")
-    summary_command.add_argument("run")
+    summary_command.add_argument("run", help="a run's HDF5 file (trustsim run -o ...)")
     args = parser.parse_args(argv)
     try:
-        print(_table(args.run))
-        if args.command == "report":
-            print(f"report: {report(args.run, args.output)}")
+        if args.command == "summary":
+            _print_table(summary(args.run))
+        else:
+            output = args.output or report_path(args.run)
+            _print_table(report(args.run, output))
+            print(f"report: {output}")
     except FormatError as e:
         print(f"trustsim: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # the PNG cannot be written (no such directory, no permission, full disk)
+        print(f"trustsim: cannot write the report: {e}", file=sys.stderr)
         return 1
     return 0
 

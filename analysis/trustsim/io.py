@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import os
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 import h5py
 import numpy as np
@@ -39,6 +40,7 @@ class FormatError(Exception):
 
 
 def _text(value) -> str:
+    """A string attribute or dataset as str: h5py gives bytes or str depending on the string type and version."""
     if isinstance(value, bytes):
         return value.decode("utf-8")
     if isinstance(value, np.ndarray) and value.shape == ():
@@ -46,8 +48,23 @@ def _text(value) -> str:
     return str(value)
 
 
+def _value(value):
+    """An HDF5 attribute as a plain Python value (str, int, float) where it is a scalar."""
+    if isinstance(value, (bytes, str)):
+        return _text(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "SO":
+        return [_text(v) for v in value.ravel()] if value.shape else _text(value)
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.shape == ()):
+        return value.item()
+    return value
+
+
 def _open(path: PathLike, expected: str) -> h5py.File:
+    """The file at `path`, opened for reading once it is known to be a `expected` file of FORMAT_VERSION."""
     path = Path(path)
+    if path.is_dir():
+        hint = " (a sweep directory: use open_sweep)" if (path / "manifest.csv").exists() else ""
+        raise FormatError(f"{path}: a directory, not a file{hint}")
     if not path.exists():
         raise FormatError(f"{path}: no such file")
     if not h5py.is_hdf5(path):
@@ -56,52 +73,88 @@ def _open(path: PathLike, expected: str) -> h5py.File:
         f = h5py.File(path, "r")
     except OSError as e:
         raise FormatError(f"{path}: cannot open the HDF5 file, it is truncated or damaged ({e}); produce it again") from None
-    found = f.attrs.get("format")
-    if found is None:
+    try:
+        _check_format(f, path, expected)
+    except BaseException:
         f.close()
-        raise FormatError(f"{path}: an HDF5 file, but not a TrustSim output (it has no 'format' attribute)")
-    found = _text(found)
-    if found != expected:
-        f.close()
-        kind = {RUN_FORMAT: "a run (trustsim run)", SWEEP_FORMAT: "a merged sweep (trustsim merge)"}.get(found, f"format '{found}'")
-        raise FormatError(f"{path}: this is {kind}, but a '{expected}' file is needed")
-    version = int(f.attrs.get("format_version", -1))
-    if version != FORMAT_VERSION:
-        written_by = _text(f.attrs.get("trustsim_version", "an unknown version"))
-        f.close()
-        raise FormatError(
-            f"{path}: format version {version} (written by trustsim {written_by}); this package reads version "
-            f"{FORMAT_VERSION}: use the trustsim Python package of the version that wrote it"
-        )
+        raise
     return f
 
 
-def _read(f: h5py.File, name: str) -> np.ndarray:
+def _check_format(f: h5py.File, path: Path, expected: str) -> None:
     try:
-        return f[name][()]
-    except (OSError, KeyError) as e:
-        raise FormatError(f"{f.filename}: cannot read {name}: the file is damaged or incomplete ({e})") from None
+        attrs = dict(f.attrs)
+        contents = ", ".join(sorted(f.keys())) or "nothing"
+    except OSError as e:
+        raise FormatError(f"{path}: cannot read the file's attributes, it is truncated or damaged ({e})") from None
+    if "format" not in attrs:
+        raise FormatError(f"{path}: an HDF5 file, but not a TrustSim output: it has no 'format' attribute "
+                          f"(its top level holds: {contents})")
+    found = _text(attrs["format"])
+    if found != expected:
+        kind = {RUN_FORMAT: "a run (trustsim run)", SWEEP_FORMAT: "a merged sweep (trustsim merge)"}.get(found, f"of format '{found}'")
+        raise FormatError(f"{path}: this file is {kind}, but a '{expected}' file is needed")
+    try:
+        version = int(attrs["format_version"])
+    except (KeyError, TypeError, ValueError):
+        raise FormatError(f"{path}: a '{found}' file without a valid format_version attribute "
+                          f"({attrs.get('format_version')!r}); it is damaged") from None
+    if version != FORMAT_VERSION:
+        written_by = _text(attrs.get("trustsim_version", "an unknown version"))
+        advice = ("upgrade this trustsim Python package (analysis/ of the trustsim release that wrote it, or newer)"
+                  if version > FORMAT_VERSION else "read it with the trustsim Python package of the release that wrote it")
+        raise FormatError(f"{path}: format version {version} (written by trustsim {written_by}), but this package "
+                          f"reads format version {FORMAT_VERSION}: {advice}")
 
 
-def _attrs(f: h5py.File) -> dict:
-    return {key: (_text(value) if isinstance(value, (bytes, str)) else value.item() if hasattr(value, "item") else value) for key, value in f.attrs.items()}
+@contextmanager
+def _reading(path: PathLike, expected: str) -> Iterator[h5py.File]:
+    """_open's file, in which any HDF5 read error (a truncated or corrupt file) becomes a FormatError."""
+    with _open(path, expected) as f:
+        try:
+            yield f
+        except OSError as e:
+            raise FormatError(f"{path}: cannot read it, the file is truncated or damaged ({e}); produce it again") from None
+
+
+def _read(f: h5py.File, name: str) -> np.ndarray:
+    if not isinstance(f.get(name), h5py.Dataset):
+        raise FormatError(f"{f.filename}: no dataset /{name}; the file is incomplete or was not written by trustsim")
+    return f[name][()]
+
+
+def _read_group(f: h5py.File, name: str) -> list[str]:
+    if not isinstance(f.get(name), h5py.Group):
+        raise FormatError(f"{f.filename}: no group /{name}; the file is incomplete or was not written by trustsim")
+    return list(f[name])
+
+
+def _attrs(obj: Union[h5py.File, h5py.Dataset]) -> dict:
+    return {key: _value(value) for key, value in obj.attrs.items()}
 
 
 def _names(f: h5py.File) -> list[str]:
     return [_text(n) for n in _read(f, "firms/name")]
 
 
+def _dataset(path: PathLike, variables: dict, coords: dict) -> xr.Dataset:
+    try:
+        return xr.Dataset(variables, coords=coords)
+    except ValueError as e:  # shapes that disagree with each other: a damaged or foreign file
+        raise FormatError(f"{path}: inconsistent dataset shapes ({e})") from None
+
+
 def open_run(path: PathLike) -> xr.Dataset:
-    """A run's time series as an xarray Dataset with dims (step, firm): one variable per metric (with its
-    unit and description), the root attributes, `scenario` (the resolved YAML) and `path` as attributes."""
-    with _open(path, RUN_FORMAT) as f:
-        series = f["timeseries"]
+    """A run's time series as an xarray Dataset with dims (step, firm): one variable per metric in METRICS
+    order (then any others), with its unit and description as attributes. Dataset attributes: every root
+    attribute of the file, `scenario` (the resolved YAML) and `path`. Raises FormatError on a bad file."""
+    with _reading(path, RUN_FORMAT) as f:
+        present = [name for name in _read_group(f, "timeseries") if name != "step"]
+        names = [m for m in METRICS if m in present] + [n for n in present if n not in METRICS]
         variables = {
-            name: (("step", "firm"), _read(f, f"timeseries/{name}"), {k: _text(v) for k, v in series[name].attrs.items()})
-            for name in series
-            if name != "step"
+            name: (("step", "firm"), _read(f, f"timeseries/{name}"), _attrs(f[f"timeseries/{name}"])) for name in names
         }
-        ds = xr.Dataset(variables, coords={"step": _read(f, "timeseries/step"), "firm": _names(f)})
+        ds = _dataset(path, variables, {"step": _read(f, "timeseries/step"), "firm": _names(f)})
         ds.attrs.update(_attrs(f))
         ds.attrs["scenario"] = _text(_read(f, "scenario"))
         ds.attrs["path"] = str(path)
@@ -109,42 +162,46 @@ def open_run(path: PathLike) -> xr.Dataset:
 
 
 def open_histograms(path: PathLike) -> xr.DataArray:
-    """Trust histograms as a DataArray (step, firm, bin) of customer counts, with bin centres as coordinate."""
-    with _open(path, RUN_FORMAT) as f:
+    """Trust histograms as a DataArray (step, firm, bin) of customer counts (all customers, whichever their
+    firm), with coordinate bin_center and attribute bin_edges. It may have no steps at all."""
+    with _reading(path, RUN_FORMAT) as f:
         edges = _read(f, "histograms/bin_edges")
-        counts = _read(f, "histograms/trust")
         return xr.DataArray(
-            counts,
+            _read(f, "histograms/trust"),
             dims=("step", "firm", "bin"),
-            coords={"step": _read(f, "histograms/step"), "firm": _names(f), "bin": (edges[:-1] + edges[1:]) / 2},
+            coords={"step": _read(f, "histograms/step"), "firm": _names(f), "bin_center": ("bin", (edges[:-1] + edges[1:]) / 2)},
             attrs={"bin_edges": edges, "description": "customers whose trust in the firm falls in each bin"},
             name="trust_histogram",
         )
 
 
+# The dimensions of snapshot datasets, cut to each dataset's rank.
+_SNAPSHOT_DIMS = {"customers": ("step", "customer", "firm", "component"), "employees": ("step", "employee")}
+
+
 def open_snapshots(path: PathLike) -> xr.Dataset:
-    """Agent snapshots: customer_* variables (step, customer[, firm[, component]]) and employee_* (step, employee)."""
-    with _open(path, RUN_FORMAT) as f:
+    """Agent snapshots: customer_{firm, trust, perception} with dims (step, customer[, firm[, component]]),
+    component C, R, I, S; and employee_* with dims (step, employee). A group the run did not record is absent."""
+    with _reading(path, RUN_FORMAT) as f:
         variables, coords = {}, {"step": _read(f, "snapshots/step"), "firm": _names(f)}
-        if "snapshots/customers" in f:
-            group = f["snapshots/customers"]
-            dims = {"firm": ("step", "customer"), "trust": ("step", "customer", "firm"), "perception": ("step", "customer", "firm", "component")}
-            for name in group:
-                variables[f"customer_{name}"] = (dims[name], _read(f, f"snapshots/customers/{name}"))
-            if "perception" in group:
-                coords["component"] = ["C", "R", "I", "S"]
-        if "snapshots/employees" in f:
-            for name in f["snapshots/employees"]:
-                variables[f"employee_{name}"] = (("step", "employee"), _read(f, f"snapshots/employees/{name}"))
-        return xr.Dataset(variables, coords=coords)
+        for group, dims in _SNAPSHOT_DIMS.items():
+            if f"snapshots/{group}" not in f:
+                continue
+            for name in _read_group(f, f"snapshots/{group}"):
+                values = _read(f, f"snapshots/{group}/{name}")
+                variables[f"{group[:-1]}_{name}"] = (dims[: values.ndim], values, _attrs(f[f"snapshots/{group}/{name}"]))
+        if "customer_perception" in variables:
+            coords["component"] = ["C", "R", "I", "S"]
+        return _dataset(path, variables, coords)
 
 
 def open_customers(path: PathLike) -> pd.DataFrame:
     """Each customer's dispositions (propensity_to_trust, honesty, reciprocity, opportunist), one row per customer."""
-    with _open(path, RUN_FORMAT) as f:
-        frame = pd.DataFrame({name: _read(f, f"customers/{name}") for name in f["customers"]})
+    with _reading(path, RUN_FORMAT) as f:
+        frame = pd.DataFrame({name: _read(f, f"customers/{name}") for name in _read_group(f, "customers")})
     frame.index.name = "customer"
-    frame["opportunist"] = frame["opportunist"].astype(bool)
+    if "opportunist" in frame:
+        frame["opportunist"] = frame["opportunist"].astype(bool)
     return frame
 
 
@@ -220,7 +277,7 @@ def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
                          "missing_runs": [int(r[0]) for r in rows if int(r[0]) not in logs]})
         return ds
 
-    with _open(path, SWEEP_FORMAT) as f:
+    with _reading(path, SWEEP_FORMAT) as f:
         names = [_text(n) for n in _read(f, "parameters/name")]
         point = _read(f, "runs/point")
         values = [[_text(v) for v in row] for row in _read(f, "parameters/value")]
@@ -251,8 +308,10 @@ def _firm_names_from_scenario(scenario: str, count: int) -> list[str]:
 
 
 def to_frame(data: Union[xr.Dataset, PathLike]) -> pd.DataFrame:
-    """A tidy table: one row per (run,) step and firm, one column per metric (plus a sweep's parameters)."""
+    """A tidy table with columns run (for a sweep or replicates concatenated along "run"), step, firm, one
+    column per metric, then any other coordinates (a sweep's point, replicate, seed and parameters)."""
     ds = data if isinstance(data, xr.Dataset) else open_run(data)
     frame = ds.to_dataframe().reset_index()
-    leading = [c for c in ("run", "point", "replicate", "step", "firm") if c in frame.columns]
-    return frame[leading + [c for c in frame.columns if c not in leading]]
+    leading = [c for c in ("run", "step", "firm") if c in frame.columns]
+    metrics = [c for c in ds.data_vars if c in frame.columns]
+    return frame[leading + metrics + [c for c in frame.columns if c not in leading and c not in metrics]]

@@ -2,15 +2,18 @@
 distribution over time, and sweep heatmaps."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Mapping, Sequence, Union
 
 import matplotlib
 
-if not hasattr(matplotlib, "_called_from_pytest") and "MPLBACKEND" not in __import__("os").environ:
-    matplotlib.use("Agg")  # headless by default; notebooks pick their own backend before importing us
+if "MPLBACKEND" not in os.environ and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    matplotlib.use("Agg")  # headless (a cluster node, CI): never try a GUI backend; Jupyter sets MPLBACKEND itself
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from .io import PathLike, open_histograms, open_run
@@ -28,7 +31,9 @@ def _as_runs(data) -> list[xr.Dataset]:
 
 def plot_timeseries(data: Union[xr.Dataset, Sequence], metrics: Sequence[str] = ("trust", "share", "nps", "profit"), axes=None,
                     smooth: int = 1, label_prefix: str = ""):
-    """One panel per metric, one line per firm. Several runs (replicates) give their mean and a 95% band."""
+    """One panel per metric, one line per firm, from a run or a list of replicate runs (datasets or paths).
+    Replicates give their mean and, as a band, the 95% Student-t interval of the mean. `smooth` > 1 plots a
+    trailing rolling mean over that many steps."""
     runs = _as_runs(data)
     if axes is None:
         _, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.2), squeeze=False)
@@ -43,7 +48,7 @@ def plot_timeseries(data: Union[xr.Dataset, Sequence], metrics: Sequence[str] = 
             line, = ax.plot(stacked["step"], mean, label=f"{label_prefix}{firm}")
             if len(runs) > 1:
                 ax.fill_between(stacked["step"], low, high, color=line.get_color(), alpha=0.25, linewidth=0)
-        ax.set_title(LABELS.get(metric, metric))
+        ax.set_title(LABELS.get(metric, metric) + (f" ({smooth}-step mean)" if smooth > 1 else ""))
         ax.set_xlabel("step (week)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="small")
@@ -51,7 +56,8 @@ def plot_timeseries(data: Union[xr.Dataset, Sequence], metrics: Sequence[str] = 
 
 
 def plot_compare(scenarios: Mapping[str, Union[xr.Dataset, Sequence]], metric: str = "trust", firm: Union[int, str] = 0, smooth: int = 1, ax=None):
-    """Scenarios side by side on one metric of one firm (by index or name), with replicate bands."""
+    """Scenarios side by side on one metric of one firm (by index or name): `scenarios` maps a name to a run
+    or a list of replicate runs, drawn as in plot_timeseries."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     for name, data in scenarios.items():
@@ -63,7 +69,7 @@ def plot_compare(scenarios: Mapping[str, Union[xr.Dataset, Sequence]], metric: s
         line, = ax.plot(stacked["step"], mean, label=name)
         if stacked.sizes["replicate"] > 1:
             ax.fill_between(stacked["step"], low, high, color=line.get_color(), alpha=0.25, linewidth=0)
-    ax.set_title(LABELS.get(metric, metric))
+    ax.set_title(LABELS.get(metric, metric) + (f" ({smooth}-step mean)" if smooth > 1 else ""))
     ax.set_xlabel("step (week)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
@@ -74,11 +80,15 @@ def plot_trust_heatmap(histograms: xr.DataArray, firm: Union[int, str] = 0, ax=N
     """The distribution of all customers' trust in one firm over time (share of customers per bin)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
+    if histograms.sizes["step"] == 0:
+        raise ValueError("the run recorded no trust histograms (record.histogram_every)")
     h = histograms.isel(firm=firm) if isinstance(firm, int) else histograms.sel(firm=firm)
     shares = h / h.sum("bin")
     edges = histograms.attrs["bin_edges"]
     steps = h["step"].values
-    step_edges = np.append(steps, steps[-1] + (steps[-1] - steps[-2] if len(steps) > 1 else 1))
+    # Each column is centred on its histogram's step, reaching halfway to its neighbours.
+    gaps = np.diff(steps) if len(steps) > 1 else np.ones(1)
+    step_edges = np.concatenate([[steps[0] - gaps[0] / 2], steps[:-1] + np.diff(steps) / 2, [steps[-1] + gaps[-1] / 2]])
     mesh = ax.pcolormesh(step_edges, edges, shares.values.T, cmap="viridis", shading="flat")
     ax.figure.colorbar(mesh, ax=ax, label="share of customers")
     ax.set_title(f"trust in {h['firm'].values}")
@@ -87,7 +97,7 @@ def plot_trust_heatmap(histograms: xr.DataArray, firm: Union[int, str] = 0, ax=N
     return ax
 
 
-def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit", firm: Union[int, str] = 0, tail: float = 0.2, ax=None):
+def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit", firm: Union[int, str] = 0, tail: float = 0.1, ax=None):
     """Long-run `metric` (mean across replicates) over two swept parameters, e.g. control level x opportunist share."""
     table = summarize_replicates(sweep, [metric], tail=tail)
     firm_name = sweep["firm"].values[firm] if isinstance(firm, int) else firm
@@ -106,24 +116,31 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
     return ax
 
 
-def report(path: PathLike, output: PathLike | None = None) -> Path:
-    """One PNG summarising a run: trust, share, NPS, cumulative profit, employees' trust and the trust
-    distribution over time. Returns the PNG's path (default: the run's path with .png)."""
+def report_path(run: PathLike) -> Path:
+    """Where report() writes by default: next to the run, with .png for .h5."""
+    return Path(run).with_suffix(".png")
+
+
+def report(path: PathLike, out_png: PathLike | None = None) -> pd.DataFrame:
+    """Write one PNG summarising a run (default: report_path) — trust, share, NPS, cumulative profit,
+    employees' trust and the distribution of trust in the first firm over time — and return the per-firm
+    summary table (summary())."""
     ds = open_run(path)
-    output = Path(output) if output else Path(path).with_suffix(".png")
+    histograms = open_histograms(path)
     fig, axes = plt.subplots(2, 3, figsize=(15, 7.5))
     plot_timeseries(ds, ["trust", "share", "nps"], axes=axes[0], smooth=5)
     cumulative = ds.assign(profit=ds["profit"].cumsum("step"))
     plot_timeseries(cumulative, ["profit", "employee_trust"], axes=axes[1][:2])
     axes[1][0].set_title("cumulative profit")
-    histograms = open_histograms(path)
     if histograms.sizes["step"] > 0:
         plot_trust_heatmap(histograms, 0, ax=axes[1][2])
     else:
         axes[1][2].set_axis_off()
-    table = summary(ds)
+        axes[1][2].text(0.5, 0.5, "no trust histograms recorded", ha="center", va="center")
     fig.suptitle(f"{Path(path).name} — seed {ds.attrs.get('seed')}, {ds.sizes['step']} steps, {ds.attrs.get('customers')} customers")
     fig.tight_layout()
-    fig.savefig(output, dpi=110)
-    plt.close(fig)
-    return output
+    try:
+        fig.savefig(out_png or report_path(path), dpi=110)
+    finally:
+        plt.close(fig)
+    return summary(ds)

@@ -1,4 +1,6 @@
-"""Long-run summaries of runs and sweeps, with confidence intervals across replicates."""
+"""Long-run summaries of runs and sweeps, with confidence intervals across replicates.
+
+Intervals are Student-t intervals of the mean (scipy.stats.t, from Debian's python3-scipy)."""
 from __future__ import annotations
 
 import warnings
@@ -11,32 +13,41 @@ from scipy import stats as _stats
 
 from .io import PathLike, open_run
 
+# Flows of money, reported cumulative over the run rather than averaged over its end.
+MONEY = ("revenue", "costs", "profit", "fraud_loss")
+
 
 def _tail(ds: xr.Dataset, fraction: float) -> xr.Dataset:
     steps = ds.sizes["step"]
     return ds.isel(step=slice(steps - max(1, int(round(steps * fraction))), None))
 
 
+def _nanmean(values: xr.DataArray, dim: str) -> xr.DataArray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN slice (no buyers at all) gives NaN, as intended
+        return values.mean(dim, skipna=True)
+
+
 def summary(data: Union[xr.Dataset, PathLike], tail: float = 0.1) -> pd.DataFrame:
-    """Per firm: final trust and share, NPS of buyers averaged over the last `tail` of the run (it is noisy
-    step to step), and cumulative revenue and profit — the table `trustsim run` prints."""
+    """Per firm: final trust and share, NPS of buyers averaged (ignoring NaN) over the last `tail` of the
+    steps (it is noisy step to step), and cumulative revenue and profit — the table `trustsim run` prints."""
     ds = data if isinstance(data, xr.Dataset) else open_run(data)
     last = ds.isel(step=-1)
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "trust": last["trust"].values,
             "share": last["share"].values,
-            "nps": _tail(ds, tail)["nps"].mean("step", skipna=True).values,
+            "nps": _nanmean(_tail(ds, tail)["nps"], "step").values,
             "cumulative_revenue": ds["revenue"].sum("step").values,
             "cumulative_profit": ds["profit"].sum("step").values,
         },
         index=pd.Index(ds["firm"].values, name="firm"),
     )
-    return table
 
 
 def interval(values: np.ndarray, axis: int = 0, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, standard deviation (n - 1) and the Student-t interval of the mean along `axis`, ignoring NaN."""
+    """Mean, standard deviation (n - 1) and the Student-t interval of the mean along `axis`, ignoring NaN.
+    The interval is NaN where fewer than two values are finite."""
     values = np.asarray(values, dtype=float)
     n = np.sum(np.isfinite(values), axis=axis)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
@@ -48,34 +59,40 @@ def interval(values: np.ndarray, axis: int = 0, confidence: float = 0.95) -> tup
     return mean, sd, mean - half, mean + half
 
 
-def long_run(ds: xr.Dataset, metric: str, tail: float = 0.2) -> xr.DataArray:
-    """A metric averaged over the last `tail` of the steps (cumulative for flows of money)."""
-    if metric in ("revenue", "costs", "profit", "fraud_loss"):
+def long_run(ds: xr.Dataset, metric: str, tail: float = 0.1) -> xr.DataArray:
+    """A metric's long-run value per firm: its mean over the last `tail` of the steps, ignoring NaN; money
+    (MONEY) summed over the whole run, as in summary()."""
+    if metric in MONEY:
         return ds[metric].sum("step")
-    return _tail(ds, tail)[metric].mean("step", skipna=True)
+    return _nanmean(_tail(ds, tail)[metric], "step")
 
 
-def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, PathLike]]], metrics: Iterable[str] = ("trust", "share", "nps", "profit"),
-                         tail: float = 0.2, confidence: float = 0.95) -> pd.DataFrame:
-    """Long-run value of each metric across replicates, with mean, sd and a Student-t interval.
+def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, PathLike]]], metrics: Union[str, Iterable[str]] = ("trust", "share", "nps", "profit"),
+                         tail: float = 0.1, confidence: float = 0.95) -> pd.DataFrame:
+    """Long-run value (long_run) of each metric across replicates: one row per firm and metric with n,
+    mean, std (n - 1) and the Student-t `confidence` interval of the mean (ci_low, ci_high).
 
-    `runs` is either a sweep (from open_sweep: grouped by point, parameters as columns) or a list of
-    replicate runs of one scenario (paths or datasets from open_run). Money is cumulative over the run;
-    other metrics are averaged over its last `tail`."""
+    `runs` is a list of replicate runs of one scenario (paths or datasets from open_run), or a sweep (from
+    open_sweep), whose rows are then also per point, with the swept parameters as columns."""
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     if isinstance(runs, xr.Dataset):
-        sweep = runs
+        sweep, by_point = runs, True
     else:
         datasets = [r if isinstance(r, xr.Dataset) else open_run(r) for r in runs]
-        sweep = xr.concat(datasets, dim="run").assign_coords(run=np.arange(len(datasets)), point=("run", np.zeros(len(datasets), int)))
+        if not datasets:
+            raise ValueError("summarize_replicates needs at least one run")
+        sweep = xr.concat(datasets, dim="run", combine_attrs="drop").assign_coords(point=("run", np.zeros(len(datasets), int)))
+        by_point = False
     parameters = list(sweep.attrs.get("parameters", []))
     rows = []
     for point, group in sweep.groupby("point"):
         for metric in metrics:
-            values = long_run(group, metric, tail)  # (run, firm)
-            mean, sd, low, high = interval(values.values, axis=0, confidence=confidence)
+            values = long_run(group, metric, tail).transpose("run", "firm").values
+            mean, sd, low, high = interval(values, axis=0, confidence=confidence)
             for f, firm in enumerate(sweep["firm"].values):
-                row = {"point": int(point), "firm": firm, "metric": metric, "n": int(np.isfinite(values.values[:, f]).sum()),
-                       "mean": mean[f], "sd": sd[f], "ci_low": low[f], "ci_high": high[f]}
+                row = {"point": int(point)} if by_point else {}
+                row.update({"firm": firm, "metric": metric, "n": int(np.isfinite(values[:, f]).sum()),
+                            "mean": mean[f], "std": sd[f], "ci_low": low[f], "ci_high": high[f]})
                 row.update({p: group[p].values[0] for p in parameters})
                 rows.append(row)
     return pd.DataFrame(rows)

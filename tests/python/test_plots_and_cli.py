@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
 
 import trustsim
-from conftest import REPO, write_run
+from conftest import write_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # Student-t quantile for a 95% interval with 4 degrees of freedom (5 replicates), from tables.
@@ -76,7 +77,8 @@ def test_report_without_histograms_next_to_the_run(tmp_path):
 
 
 def _cli(*args) -> subprocess.CompletedProcess:
-    env = {"PYTHONPATH": str(REPO / "analysis"), "MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"}
+    package_root = Path(trustsim.__file__).resolve().parents[1]  # the package under test, wherever it was found
+    env = {"PYTHONPATH": str(package_root), "MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"}
     return subprocess.run(["/usr/bin/python3", "-m", "trustsim", *map(str, args)], capture_output=True, text=True, env=env)
 
 
