@@ -308,10 +308,10 @@ def _firm_names_from_scenario(scenario: str, count: int) -> list[str]:
 
 
 def to_frame(data: Union[xr.Dataset, PathLike]) -> pd.DataFrame:
-    """A tidy table with columns run (for a sweep or replicates concatenated along "run"), step, firm, one
-    column per metric, then any other coordinates (a sweep's point, replicate, seed and parameters)."""
+    """A tidy table: one row per (run,) step and firm. Columns: run, and a sweep's point and replicate, where
+    present; step; firm; one column per metric; then any other coordinates (a sweep's seed and parameters)."""
     ds = data if isinstance(data, xr.Dataset) else open_run(data)
     frame = ds.to_dataframe().reset_index()
-    leading = [c for c in ("run", "step", "firm") if c in frame.columns]
+    leading = [c for c in ("run", "point", "replicate", "step", "firm") if c in frame.columns]
     metrics = [c for c in ds.data_vars if c in frame.columns]
     return frame[leading + metrics + [c for c in frame.columns if c not in leading and c not in metrics]]

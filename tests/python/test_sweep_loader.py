@@ -74,3 +74,10 @@ def test_unfinished_directory_lists_missing_runs(sweep_dir, tmp_path):
 def test_open_sweep_errors(tmp_path):
     with pytest.raises(trustsim.FormatError, match="not a sweep directory"):
         trustsim.open_sweep(tmp_path)
+
+
+def test_sweep_to_frame(sweep_dir):
+    frame = trustsim.to_frame(trustsim.open_sweep(sweep_dir))
+    assert list(frame.columns[:5]) == ["run", "point", "replicate", "step", "firm"]
+    assert len(frame) == 12 * 30 * 2
+    assert {"firms[0].control_customers", "trust", "profit"} <= set(frame.columns)
