@@ -80,6 +80,7 @@ def test_sigterm_leaves_no_output(scenario, tmp_path):
         process.wait(timeout=1.5)
     except subprocess.TimeoutExpired:
         process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 130
-    assert "interrupted" in process.stderr.read()
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted" in stderr
     assert os.listdir(tmp_path) == []

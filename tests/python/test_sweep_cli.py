@@ -75,7 +75,7 @@ def test_kill_9_loses_only_runs_in_flight(scenario, reference, tmp_path):
     record = 40 + 40 * 2 * 32 * 8 + 4
     wait_for_records(outdir, 3 * record + 100, process)  # some runs done, one part-written
     process.kill()
-    process.wait()
+    process.communicate()
     partial = trustsim("merge", outdir, "-o", tmp_path / "partial.h5", check=False)
     assert partial.returncode == 1
     missing = int(re.search(rf"(\d+) of {RUNS} runs are not finished", partial.stderr).group(1))
