@@ -164,6 +164,11 @@ int validate(const std::string& path, const std::vector<std::string>& overrides,
     const auto& spec = scenario.spec;
     std::cout << path << ": valid (" << spec.simulation.steps << " steps, " << spec.customers.count << " customers, "
               << spec.firms.size() << " firms, " << spec.events.size() << " events)\n";
+    try {
+        io::check_fits_in_memory(scenario);
+    } catch (const UserError& e) {  // valid, but not for this machine: say so without failing (it may be meant for a cluster node)
+        std::cout << "note: " << e.problem() << "\n";
+    }
     if (scenario.sweep.method != "single" || scenario.sweep.replicates > 1) print_run_table(scenario);
     return ok;
 }

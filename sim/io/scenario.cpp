@@ -52,7 +52,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 // "did you mean 'x'?" when a known name is close, else the list of known names.
-std::string suggest(std::string_view given, const std::vector<std::string_view>& known) {
+std::string suggest(std::string_view given, const std::vector<std::string_view>& known, const std::string& what = "known keys") {
     std::string_view best;
     std::size_t best_distance = std::numeric_limits<std::size_t>::max();
     for (const auto name : known) {
@@ -60,8 +60,8 @@ std::string suggest(std::string_view given, const std::vector<std::string_view>&
         if (d < best_distance) best = name, best_distance = d;
     }
     if (!best.empty() && best_distance <= std::max<std::size_t>(2, given.size() / 3))
-        return "did you mean '" + std::string(best) + "'? (known keys: " + join(known) + ")";
-    return "known keys here: " + join(known);
+        return "did you mean '" + std::string(best) + "'? (" + what + ": " + join(known) + ")";
+    return "use one of the " + what + ": " + join(known);
 }
 
 std::string format_number(double x) {
@@ -358,7 +358,7 @@ FirmSpec read_firm(const Reader& r, const Node& node, const std::string& path, s
 
 std::vector<FirmSpec> read_firms(const Reader& r, const Node& node) {
     if (!node || !node.IsSequence() || node.size() == 0)
-        r.fail(node, "firms", "the scenario needs a non-empty list of firms", "add e.g.\nfirms:\n  - name: A\n  - name: B");
+        r.fail(node, "firms", "the scenario needs a non-empty list of firms", "add one, e.g. firms: [{name: A}, {name: B}]");
     std::vector<FirmSpec> firms;
     std::set<std::string> names;
     for (std::size_t i = 0; i < node.size(); ++i) {
@@ -453,7 +453,7 @@ std::vector<Event> read_events(const Reader& r, const Node& node, const ModelSpe
         if (found == spec.firms.end()) {
             std::vector<std::string_view> names;
             for (const auto& f : spec.firms) names.push_back(f.name);
-            r.fail(item["firm"], child_path(path, "firm"), "no firm is named '" + firm_name + "'", suggest(firm_name, names));
+            r.fail(item["firm"], child_path(path, "firm"), "no firm is named '" + firm_name + "'", suggest(firm_name, names, "firms"));
         }
         event.firm = static_cast<int>(found - spec.firms.begin());
         if (const Node size = item["size"]) event.size = r.number(size, child_path(path, "size"), 0, 1);

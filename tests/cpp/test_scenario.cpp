@@ -219,7 +219,7 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK_THAT(error_of("").problem(), Catch::Contains("empty"));
         CHECK_THAT(error_of("# only a comment\n").problem(), Catch::Contains("mapping"));
         CHECK_THAT(error_of("- a\n- b\n").problem(), Catch::Contains("mapping"));
-        CHECK_THAT(error_of(std::string("\x01\x02\xff\xfe garbage", 14)).problem(), Catch::Contains("mapping") || Catch::Contains("YAML"));
+        CHECK_THAT(error_of(std::string("\x01\x02\xff\xfe garbage")).problem(), Catch::Contains("mapping") || Catch::Contains("YAML"));
     }
 }
 
