@@ -44,7 +44,10 @@ PairedEffect paired(const std::string& claim, const Arm& treatment, const Arm& c
     PairedEffect e;
     e.n = static_cast<int>(differences.size());
     for (const double d : differences) e.mean += d / e.n;
-    for (const double d : differences) e.sd += (d - e.mean) * (d - e.mean) / (e.n - 1), e.largest = std::max(e.largest, std::abs(d));
+    for (const double d : differences) {
+        e.sd += (d - e.mean) * (d - e.mean) / (e.n - 1);
+        e.largest = std::max(e.largest, std::abs(d));
+    }
     e.sd = std::sqrt(e.sd);
     std::cout << "claim: " << claim << ": mean difference " << e.mean << " (sd " << e.sd << ", n = " << e.n << "); one-sided 99% bounds: lower "
               << e.lower() << ", upper " << e.upper() << "\n";
