@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #ifdef TRUSTSIM_WITH_MPI
 #include "mpi_sweep.hpp"
@@ -16,6 +17,7 @@
 #include "trustsim/errors.hpp"
 #include "trustsim/io/hdf5_output.hpp"
 #include "trustsim/io/scenario.hpp"
+#include "trustsim/lab.hpp"
 #include "trustsim/progress.hpp"
 #include "trustsim/simulation.hpp"
 #include "trustsim/summary.hpp"
@@ -155,6 +157,49 @@ int run_sweep(SweepCommand command, const std::string& binary) {
     return ok;
 }
 
+struct LabCommand {
+    std::string game;
+    std::string scenario;  // empty: the default dispositions
+    std::int64_t n = 100000;
+    std::uint64_t seed = 1;
+    bool json = false;
+};
+
+// The lab games against their published targets (docs/model.md, "Calibration").
+int run_lab(const LabCommand& command) {
+    const ModelSpec spec = command.scenario.empty() ? ModelSpec{} : io::load_scenario_file(command.scenario).spec;
+    std::ostringstream out;
+    out.precision(6);
+    if (command.game == "investment") {
+        const auto r = lab::investment_game(spec, command.n, command.seed);
+        if (command.json)
+            out << "{\"game\": \"investment\", \"n\": " << r.pairs << ", \"mean_sent_fraction\": " << r.sent_fraction.mean
+                << ", \"se_sent_fraction\": " << r.sent_fraction.standard_error << ", \"mean_returned_fraction\": " << r.returned_fraction.mean
+                << ", \"se_returned_fraction\": " << r.returned_fraction.standard_error << ", \"return_slope\": " << r.return_slope.mean
+                << ", \"se_return_slope\": " << r.return_slope.standard_error << "}\n";
+        else
+            out << "investment game (Berg, Dickhaut & McCabe 1995; endowment 10, multiplier 3), " << r.pairs << " pairs\n"
+                << "  mean fraction sent:                 " << r.sent_fraction.mean << "   (target 0.50 +- 0.05, Johnson & Mislin 2011)\n"
+                << "  mean fraction returned of received: " << r.returned_fraction.mean << "   (target 0.37 +- 0.05)\n"
+                << "  slope of returned on sent fraction: " << r.return_slope.mean << "   (target > 0: returns rise with the amount sent)\n";
+    } else {
+        const auto r = lab::control_game(spec, command.n, command.seed);
+        if (command.json)
+            out << "{\"game\": \"control\", \"n\": " << r.agents << ", \"mean_choice_trusted\": " << r.choice_trusted.mean
+                << ", \"se_choice_trusted\": " << r.choice_trusted.standard_error << ", \"mean_choice_controlled\": " << r.choice_controlled.mean
+                << ", \"se_choice_controlled\": " << r.choice_controlled.standard_error << ", \"share_negative\": " << r.share_negative
+                << ", \"share_neutral\": " << r.share_neutral << ", \"share_positive\": " << r.share_positive << "}\n";
+        else
+            out << "hidden costs of control (Falk & Kosfeld 2006; endowment 120, control forces x >= 10), " << r.agents << " agents\n"
+                << "  mean choice when trusted:    " << r.choice_trusted.mean << "   (target 22.99 +- 1.4)\n"
+                << "  mean choice when controlled: " << r.choice_controlled.mean << "   (target 17.53 +- 1.4)\n"
+                << "  respond to control negatively / neutrally / positively: " << r.share_negative << " / " << r.share_neutral << " / "
+                << r.share_positive << "   (target 0.57 / 0.18 / 0.25 +- 0.10)\n";
+    }
+    std::cout << out.str();
+    return ok;
+}
+
 int validate(const std::string& path, const std::vector<std::string>& overrides, bool resolved) {
     const auto scenario = io::load_scenario_file(path, overrides);
     if (resolved) {
@@ -198,6 +243,16 @@ int main(int argc, char** argv) {
     validate_cmd->add_option("scenario", validate_path, "Scenario file (YAML)")->required();
     validate_cmd->add_option("--set", validate_overrides, "Override a scenario value: key.path=value (repeatable)");
     validate_cmd->add_flag("--resolved", resolved, "Print the resolved scenario");
+
+    LabCommand lab_command;
+    auto* lab_cmd = app.add_subcommand("lab", "Play a lab game with the model's agents and compare with the published results");
+    lab_cmd->add_option("game", lab_command.game, "investment (Berg et al. 1995) or control (Falk & Kosfeld 2006)")
+        ->required()
+        ->check(CLI::IsMember({"investment", "control"}));
+    lab_cmd->add_option("--n", lab_command.n, "Pairs or agents (default 100000)")->check(CLI::Range(std::int64_t{2}, std::int64_t{100000000}));
+    lab_cmd->add_option("--seed", lab_command.seed, "Seed (default 1)");
+    lab_cmd->add_option("--scenario", lab_command.scenario, "Take the dispositions and behaviour from this scenario (default: the defaults)");
+    lab_cmd->add_flag("--json", lab_command.json, "Print one JSON object");
 
     auto* keys_cmd = app.add_subcommand("keys", "Print every scenario key with its default, range, unit and meaning (Markdown)");
 
@@ -243,6 +298,7 @@ int main(int argc, char** argv) {
             sweep::merge(merge_dir, merge_output, merge_force);
             return ok;
         }
+        if (*lab_cmd) return run_lab(lab_command);
         if (*keys_cmd) {
             std::cout << trustsim::io::scenario_reference();
             return ok;

@@ -8,8 +8,7 @@
 #include <limits>
 #include <numeric>
 
-#include <boost/random/beta_distribution.hpp>
-
+#include "trustsim/dispositions.hpp"
 #include "trustsim/errors.hpp"
 #include "trustsim/network.hpp"
 #include "trustsim/parallel.hpp"
@@ -18,25 +17,6 @@
 
 namespace trustsim {
 namespace {
-
-float draw(const Distribution& d, Stream& rng) {
-    switch (d.kind) {
-        case Distribution::Kind::beta: return static_cast<float>(boost::random::beta_distribution<double>(d.a, d.b)(rng));
-        case Distribution::Kind::uniform: return static_cast<float>(d.a + (d.b - d.a) * rng.uniform());
-        case Distribution::Kind::constant: return static_cast<float>(d.a);
-    }
-    throw InternalError("unknown distribution kind");
-}
-
-struct Disposition {
-    float propensity, honesty, reciprocity;
-};
-
-Disposition draw_disposition(const Dispositions& d, Stream& rng) {
-    const float propensity = draw(d.propensity_to_trust, rng);
-    const float honesty = draw(d.honesty, rng);
-    return {propensity, honesty, draw(d.reciprocity, rng)};
-}
 
 Perception starting_perception(const std::optional<Perception>& given, float propensity) {
     return given ? *given : initial_perception(propensity);
