@@ -17,8 +17,13 @@ using namespace trustsim::testing;
 
 namespace {
 
-constexpr int replicates = 8;
+constexpr int replicates = 10;
+constexpr std::int64_t customers = 5000;
 constexpr double confidence = 0.99;
+// Results are bitwise identical for any thread count, and at a few thousand customers (a few blocks of
+// agents) OpenMP's synchronisation in every phase costs far more than it saves: with 2 threads on a busy
+// 2-core machine a 3,000-customer run took 60 times longer than with 1.
+constexpr int threads = 1;
 
 struct PairedEffect {
     double mean = 0, sd = 0;
@@ -39,8 +44,8 @@ using Outcome = std::function<double(const std::vector<StepMetrics>&)>;
 PairedEffect paired(const std::string& claim, const Arm& treatment, const Arm& control, const Outcome& outcome) {
     std::vector<double> differences;
     for (int r = 1; r <= replicates; ++r)
-        differences.push_back(outcome(run_steps(treatment(static_cast<std::uint64_t>(r)), 2)) -
-                              outcome(run_steps(control(static_cast<std::uint64_t>(r)), 2)));
+        differences.push_back(outcome(run_steps(treatment(static_cast<std::uint64_t>(r)), threads)) -
+                              outcome(run_steps(control(static_cast<std::uint64_t>(r)), threads)));
     PairedEffect e;
     e.n = static_cast<int>(differences.size());
     for (const double d : differences) e.mean += d / e.n;
@@ -54,9 +59,9 @@ PairedEffect paired(const std::string& claim, const Arm& treatment, const Arm& c
     return e;
 }
 
-// Two firms, 3,000 customers, an Erdos-Renyi network; firm 0 is the one whose policy an arm changes.
+// Two firms, 5,000 customers, an Erdos-Renyi network; firm 0 is the one whose policy an arm changes.
 ModelSpec market(std::uint64_t seed, std::int64_t steps = 200) {
-    auto spec = small_spec(2, 3000, steps);
+    auto spec = small_spec(2, customers, steps);
     spec.simulation.seed = static_cast<std::int64_t>(seed);
     spec.network.kind = NetworkSpec::Kind::erdos_renyi;
     return spec;
@@ -151,7 +156,7 @@ TEST_CASE("a breach lowers the trust of customers the firm never served only whe
     // customers buy from it (are served), so without any switch in either direction these were never served.
     const auto non_customer_trust = [](const std::vector<StepMetrics>& run) {
         const auto& last = run.back();
-        const double all = 3000, own = last.at(0, Metric::customers);
+        const double all = customers, own = last.at(0, Metric::customers);
         REQUIRE(total(run, 0, Metric::churn_in) + total(run, 0, Metric::churn_out) == 0);
         return (last.at(0, Metric::trust_all) * all - last.at(0, Metric::trust) * own) / (all - own);
     };
@@ -177,28 +182,4 @@ TEST_CASE("trust does not fully return after a control is switched off") {
     const auto at_end = [](Metric m) { return [m](const std::vector<StepMetrics>& r) { return mean_over(r, 0, m, r.size() - 10, r.size()); }; };
     CHECK(paired("control on at 50, off at 100 - never, trust of all customers at the end", arm(true), arm(false), at_end(Metric::trust_all)).upper() < 0);
     CHECK(paired("control on at 50, off at 100 - never, share at the end", arm(true), arm(false), at_end(Metric::share)).upper() < 0);
-}
-
-TEST_CASE("a scandal's awareness follows the discrete-time Bass curve in a well-mixed population") {
-    constexpr std::int64_t steps = 40;
-    std::vector<double> simulated(steps, 0.0);
-    for (int r = 1; r <= replicates; ++r) {
-        auto spec = small_spec(2, 10000, steps);  // the default network is well-mixed
-        spec.simulation.seed = r;
-        Event scandal{Event::Kind::scandal, 0, 0, {}, 0.2};
-        scandal.duration = steps;
-        spec.events.push_back(scandal);
-        const auto run = run_steps(spec, 2);
-        for (std::size_t s = 0; s < simulated.size(); ++s) simulated[s] += run[s].at(0, Metric::scandal_awareness) / replicates;
-    }
-    // F_{t+1} = F_t + (1 - F_t)(p + q F_t), F_0 = 0: the metric after step s is F_{s+1}.
-    const Event defaults;
-    double bass = 0, largest = 0;
-    for (std::int64_t s = 0; s < steps; ++s) {
-        bass += (1 - bass) * (defaults.media + defaults.contagion * bass);
-        largest = std::max(largest, std::abs(simulated[static_cast<std::size_t>(s)] - bass));
-    }
-    std::cout << "claim: scandal awareness vs Bass (p = " << defaults.media << ", q = " << defaults.contagion << "), largest gap of the mean of "
-              << replicates << " runs over " << steps << " steps: " << largest << "\n";
-    CHECK(largest < 0.01);  // the mean of 8 runs of 10,000 customers has sd < 0.002 around its expectation
 }
