@@ -7,6 +7,9 @@ namespace trustsim::io::h5 {
 namespace {
 constexpr std::size_t target_chunk_bytes = 1 << 20;
 constexpr std::size_t compress_above_bytes = 4096;
+// deflate level 1: about as small as level 4 for these arrays (shuffle does most of the work) and several
+// times faster, which keeps recording a small share of run time (bench_model, BM_Recording).
+constexpr unsigned compression_level = 1;
 
 // Before HDF5's first use: no clean-up at exit (a file whose writes failed, e.g. on a full disk, made its
 // exit-time flush crash; every file is closed by its owner anyway), and no error stacks printed on
@@ -80,7 +83,7 @@ void Writer::write_dataset(hid_t parent, const std::string& name, const std::vec
         const auto chunk = chunk_shape(dims, H5Tget_size(type));
         check(H5Pset_chunk(properties, static_cast<int>(chunk.size()), chunk.data()), "cannot chunk " + name);
         check(H5Pset_shuffle(properties), "cannot set shuffle");
-        check(H5Pset_deflate(properties, 4), "cannot set compression");
+        check(H5Pset_deflate(properties, compression_level), "cannot set compression");
     }
     const Handle dataset(check(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, properties, H5P_DEFAULT), "cannot create " + name),
                          H5Dclose);
@@ -135,7 +138,7 @@ Appender::Appender(Writer& writer, hid_t parent, const std::string& name, hid_t 
     const auto chunk = chunk_shape(row, H5Tget_size(type));
     writer.check(H5Pset_chunk(properties, static_cast<int>(chunk.size()), chunk.data()), "cannot chunk " + name);
     writer.check(H5Pset_shuffle(properties), "cannot set shuffle");
-    writer.check(H5Pset_deflate(properties, 4), "cannot set compression");
+    writer.check(H5Pset_deflate(properties, compression_level), "cannot set compression");
     dataset_ = Handle(writer.check(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, properties, H5P_DEFAULT), "cannot create " + name), H5Dclose);
     writer.attribute(dataset_, "description", std::string(description));
     if (!unit.empty()) writer.attribute(dataset_, "unit", std::string(unit));
