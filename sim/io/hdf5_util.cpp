@@ -7,9 +7,11 @@ namespace trustsim::io::h5 {
 namespace {
 constexpr std::size_t target_chunk_bytes = 1 << 20;
 constexpr std::size_t compress_above_bytes = 4096;
-// deflate level 1: about as small as level 4 for these arrays (shuffle does most of the work) and several
-// times faster, which keeps recording a small share of run time (bench_model, BM_Recording).
+// Integers (firm ids, counts) shrink several-fold under shuffle + deflate; the model's floats (trust,
+// perceptions) shrink by a fifth at most, for most of the cost of recording (bench_model, BM_Recording), so
+// they are chunked but not compressed. Level 1 is as small as higher levels here, and faster.
 constexpr unsigned compression_level = 1;
+bool worth_compressing(hid_t type) { return H5Tget_class(type) != H5T_FLOAT; }
 
 // Before HDF5's first use: no clean-up at exit (a file whose writes failed, e.g. on a full disk, made its
 // exit-time flush crash; every file is closed by its owner anyway), and no error stacks printed on
@@ -82,8 +84,10 @@ void Writer::write_dataset(hid_t parent, const std::string& name, const std::vec
     if (bytes > compress_above_bytes) {
         const auto chunk = chunk_shape(dims, H5Tget_size(type));
         check(H5Pset_chunk(properties, static_cast<int>(chunk.size()), chunk.data()), "cannot chunk " + name);
-        check(H5Pset_shuffle(properties), "cannot set shuffle");
-        check(H5Pset_deflate(properties, compression_level), "cannot set compression");
+        if (worth_compressing(type)) {
+            check(H5Pset_shuffle(properties), "cannot set shuffle");
+            check(H5Pset_deflate(properties, compression_level), "cannot set compression");
+        }
     }
     const Handle dataset(check(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, properties, H5P_DEFAULT), "cannot create " + name),
                          H5Dclose);
@@ -137,8 +141,10 @@ Appender::Appender(Writer& writer, hid_t parent, const std::string& name, hid_t 
     const Handle properties(writer.check(H5Pcreate(H5P_DATASET_CREATE), "cannot create properties"), H5Pclose);
     const auto chunk = chunk_shape(row, H5Tget_size(type));
     writer.check(H5Pset_chunk(properties, static_cast<int>(chunk.size()), chunk.data()), "cannot chunk " + name);
-    writer.check(H5Pset_shuffle(properties), "cannot set shuffle");
-    writer.check(H5Pset_deflate(properties, compression_level), "cannot set compression");
+    if (worth_compressing(type)) {
+        writer.check(H5Pset_shuffle(properties), "cannot set shuffle");
+        writer.check(H5Pset_deflate(properties, compression_level), "cannot set compression");
+    }
     dataset_ = Handle(writer.check(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, properties, H5P_DEFAULT), "cannot create " + name), H5Dclose);
     writer.attribute(dataset_, "description", std::string(description));
     if (!unit.empty()) writer.attribute(dataset_, "unit", std::string(unit));
