@@ -33,29 +33,14 @@ ModelSpec market(std::int64_t customers, NetworkSpec::Kind network = NetworkSpec
     return spec;
 }
 
-// Resident memory of this process, in bytes.
-double resident_bytes() {
-    long pages = 0, resident = 0;
-    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
-        if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-        std::fclose(f);
-    }
-    return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-}
-
 // The model: customer-steps per second over whole steps (all four phases and the measurement).
 void BM_Model(benchmark::State& state) {
     const auto customers = state.range(0);
     const int threads = static_cast<int>(state.range(1));
-    const double before = resident_bytes();
     Simulation simulation(market(customers), Context{threads});
-    const double after = resident_bytes();
     simulation.step();  // warm up
     for (auto _ : state) benchmark::DoNotOptimize(simulation.step());
     state.SetItemsProcessed(state.iterations() * customers);
-    state.counters["bytes_per_customer"] = (after - before) / static_cast<double>(customers);
-    state.counters["bytes_per_customer_excluding_edges"] =
-        (after - before - 4.0 * static_cast<double>(simulation.network().edge_ends())) / static_cast<double>(customers);
 }
 
 // The reference kernel: what one step must at least move — each customer streams its own state (perceptions

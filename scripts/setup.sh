@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  cmake g++ ninja-build pkg-config
+  cmake g++ ninja-build pkg-config time
   # C++ libraries fixed by the project
   libeigen3-dev libboost-dev libhdf5-dev catch2 libbenchmark-dev
   libyaml-cpp-dev libcli11-dev libomp-dev zlib1g-dev

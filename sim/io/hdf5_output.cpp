@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <optional>
@@ -26,11 +27,31 @@ std::string utc_now() {
     return text;
 }
 
-// Agent snapshots grow one row per snapshot; each dataset is created with the first snapshot.
+// The recorder copies raw buffers into the file, so a buffer of the wrong size would be read past its end.
+void require_size(std::size_t actual, std::size_t expected, const char* what) {
+    if (actual != expected)
+        throw InternalError(std::string("Hdf5Recorder: ") + what + " has " + std::to_string(actual) + " values, expected " + std::to_string(expected));
+}
+
+// Agent snapshots grow one row per snapshot (a row can be large); each dataset is created with the first snapshot.
 struct SnapshotWriters {
     std::optional<h5::Appender> customer_firm, customer_trust, customer_perception;
     std::optional<h5::Appender> employee_firm, employee_trust, employee_trustworthiness, employee_honesty, employee_reciprocity,
         employee_propensity;
+    void flush() {
+        for (auto* a : {&customer_firm, &customer_trust, &customer_perception, &employee_firm, &employee_trust, &employee_trustworthiness,
+                        &employee_honesty, &employee_reciprocity, &employee_propensity})
+            if (*a) (*a)->flush();
+    }
+};
+
+// The open datasets of a file being written, closed together before the file is.
+struct Open {
+    std::optional<h5::Appender> steps;
+    std::vector<h5::Appender> series;  // one per metric, in metric_info order
+    std::optional<h5::Appender> histogram_steps, histogram_counts, snapshot_steps;
+    h5::Handle customer_snapshots, employee_snapshots;
+    SnapshotWriters snapshot;
 };
 
 }  // namespace
@@ -39,46 +60,37 @@ struct Hdf5Recorder::Impl {
     OutputOptions options;
     std::string temporary;
     std::optional<h5::Writer> writer;
-    bool committed = false;
+    bool begun = false, ended = false;
+    bool keep_temporary = false;  // committed, or left for the user after a failed rename
 
-    hsize_t firms = 0, customers = 0, employees = 0;
-    // Time series and histograms are small (steps x firms x metrics); they are kept and written at the end.
-    std::vector<std::int64_t> steps;
-    std::vector<std::vector<double>> series;  // [metric][step * firms + firm]
-    std::vector<std::int64_t> histogram_steps, histogram_counts;
-    hsize_t bins = 0;
-    std::vector<std::int64_t> snapshot_steps;
-    h5::Handle snapshots, customer_snapshots, employee_snapshots;
-    SnapshotWriters snapshot;
+    hsize_t firms = 0, customers = 0, employees = 0, bins = 0;
+    std::vector<double> row;  // one metric's values for every firm
+    Open open;
 
-    void close_objects() {
-        snapshot = {};
-        snapshots = h5::Handle();
-        customer_snapshots = h5::Handle();
-        employee_snapshots = h5::Handle();
-    }
+    SourceLocation where() const { return {options.path, 0, 0, ""}; }
 };
 
 Hdf5Recorder::Hdf5Recorder(OutputOptions options) : impl_(std::make_unique<Impl>()) {
     auto& d = *impl_;
     d.options = std::move(options);
     const fs::path path(d.options.path);
-    const std::string here = ".";
-    const auto directory = path.has_parent_path() ? path.parent_path().string() : here;
-    if (fs::exists(path) && !d.options.force)
-        throw UserError({d.options.path, 0, 0, ""}, "the output file already exists", "pass --force to overwrite it, or choose another name with -o");
-    if (fs::is_directory(path)) throw UserError({d.options.path, 0, 0, ""}, "the output is a directory", "give a file name, e.g. -o run.h5");
-    if (!fs::is_directory(directory))
-        throw UserError({d.options.path, 0, 0, ""}, "the output directory " + directory + " does not exist", "create it (mkdir -p " + directory + ") or choose another -o");
-    if (::access(directory.c_str(), W_OK) != 0)
-        throw UserError({d.options.path, 0, 0, ""}, "the output directory " + directory + " is not writable", "choose a directory you can write to with -o");
+    const std::string directory = path.has_parent_path() ? path.parent_path().string() : ".";
+    std::error_code error;
+    if (fs::is_directory(path, error)) throw UserError(d.where(), "the output " + d.options.path + " is a directory", "give a file name, e.g. -o run.h5");
+    if (fs::exists(path, error) && !d.options.force)
+        throw UserError(d.where(), "output file " + d.options.path + " already exists", "pass --force to overwrite it, or choose another name with -o");
+    if (!fs::is_directory(directory, error))
+        throw UserError(d.where(), "the output directory " + directory + " does not exist",
+                        "create it (mkdir -p " + directory + ") or choose another -o");
+    if (::access(directory.c_str(), W_OK | X_OK) != 0)
+        throw UserError(d.where(), "the output directory " + directory + " is not writable", "choose a directory you can write to with -o");
     d.temporary = d.options.path + ".tmp." + std::to_string(::getpid());
     d.writer.emplace(d.temporary, d.options.path);
 }
 
 Hdf5Recorder::~Hdf5Recorder() {
-    if (impl_->committed) return;
-    impl_->close_objects();
+    if (impl_->keep_temporary) return;
+    impl_->open = {};
     impl_->writer.reset();
     std::error_code ignored;
     fs::remove(impl_->temporary, ignored);
@@ -87,11 +99,16 @@ Hdf5Recorder::~Hdf5Recorder() {
 void Hdf5Recorder::begin(const ModelSpec& spec, const CustomerDispositions& dispositions) {
     auto& d = *impl_;
     auto& w = *d.writer;
+    auto& o = d.open;
     const hid_t root = w.file();
     d.firms = spec.firms.size();
     d.customers = static_cast<hsize_t>(spec.customers.count);
     for (const auto& f : spec.firms) d.employees += static_cast<hsize_t>(f.employees);
-    d.series.assign(metric_count, {});
+    d.bins = static_cast<hsize_t>(spec.record.histogram_bins);
+    require_size(dispositions.propensity.size(), d.customers, "propensity");
+    require_size(dispositions.honesty.size(), d.customers, "honesty");
+    require_size(dispositions.reciprocity.size(), d.customers, "reciprocity");
+    require_size(dispositions.opportunist.size(), d.customers, "opportunist");
 
     w.attribute(root, "format", std::string(output_format_name));
     w.attribute(root, "format_version", std::int32_t{output_format_version});
@@ -108,98 +125,122 @@ void Hdf5Recorder::begin(const ModelSpec& spec, const CustomerDispositions& disp
     for (const auto& f : spec.firms) names.push_back(f.name);
     w.strings(w.group(root, "firms"), "name", names, "firm names, in the order of every firm axis");
 
-    const auto g = w.group(root, "customers");
-    w.dataset(g, "propensity_to_trust", {d.customers}, dispositions.propensity.data(), "each customer's propensity to trust, pi");
-    w.dataset(g, "honesty", {d.customers}, dispositions.honesty.data(), "each customer's honesty, h");
-    w.dataset(g, "reciprocity", {d.customers}, dispositions.reciprocity.data(), "each customer's reciprocity, rho");
-    w.dataset(g, "opportunist", {d.customers}, dispositions.opportunist.data(), "1 if the customer is an opportunist");
+    const auto customers = w.group(root, "customers");
+    w.dataset(customers, "propensity_to_trust", {d.customers}, dispositions.propensity.data(), "each customer's propensity to trust, pi");
+    w.dataset(customers, "honesty", {d.customers}, dispositions.honesty.data(), "each customer's honesty, h");
+    w.dataset(customers, "reciprocity", {d.customers}, dispositions.reciprocity.data(), "each customer's reciprocity, rho");
+    w.dataset(customers, "opportunist", {d.customers}, dispositions.opportunist.data(), "1 if the customer is an opportunist");
 
-    d.snapshots = w.group(root, "snapshots");
-    if (spec.record.snapshot_customers) d.customer_snapshots = w.group(d.snapshots, "customers");
-    if (spec.record.snapshot_employees) d.employee_snapshots = w.group(d.snapshots, "employees");
+    const auto series = w.group(root, "timeseries");
+    o.steps.emplace(w, series, "step", H5T_NATIVE_INT64, std::vector<hsize_t>{}, "step of each row, from 0", "steps");
+    o.series.reserve(metric_count);
+    for (const auto& m : metric_info) o.series.emplace_back(w, series, std::string(m.name), H5T_NATIVE_DOUBLE, std::vector<hsize_t>{d.firms}, m.doc, m.unit);
+    d.row.resize(d.firms);
+
+    const auto histograms = w.group(root, "histograms");
+    std::vector<double> edges(d.bins + 1);
+    for (std::size_t b = 0; b < edges.size(); ++b) edges[b] = static_cast<double>(b) / static_cast<double>(d.bins);
+    w.dataset(histograms, "bin_edges", {edges.size()}, edges.data(), "edges of the trust bins over [0, 1] (the last bin includes 1)", "trust");
+    o.histogram_steps.emplace(w, histograms, "step", H5T_NATIVE_INT64, std::vector<hsize_t>{}, "step of each histogram", "steps");
+    o.histogram_counts.emplace(w, histograms, "trust", H5T_NATIVE_INT64, std::vector<hsize_t>{d.firms, d.bins},
+                               "number of customers (all of them) whose trust in the firm falls in each bin", "customers");
+
+    const auto snapshots = w.group(root, "snapshots");
+    o.snapshot_steps.emplace(w, snapshots, "step", H5T_NATIVE_INT64, std::vector<hsize_t>{}, "step of each snapshot", "steps");
+    if (spec.record.snapshot_customers) o.customer_snapshots = w.group(snapshots, "customers");
+    if (spec.record.snapshot_employees) o.employee_snapshots = w.group(snapshots, "employees");
+    d.begun = true;
 }
 
 void Hdf5Recorder::record_step(const StepMetrics& metrics) {
     auto& d = *impl_;
-    d.steps.push_back(metrics.step);
-    for (std::size_t m = 0; m < metric_count; ++m)
-        for (const auto& firm : metrics.values) d.series[m].push_back(firm[m]);
+    require_size(metrics.values.size(), d.firms, "a step's metrics");
+    d.open.steps->append(&metrics.step);
+    for (std::size_t m = 0; m < metric_count; ++m) {
+        for (std::size_t f = 0; f < d.firms; ++f) d.row[f] = metrics.values[f][m];
+        d.open.series[m].append(d.row.data());
+    }
 }
 
 void Hdf5Recorder::record_histogram(const TrustHistogram& histogram) {
     auto& d = *impl_;
-    d.bins = static_cast<hsize_t>(histogram.bins);
-    d.histogram_steps.push_back(histogram.step);
-    d.histogram_counts.insert(d.histogram_counts.end(), histogram.counts.begin(), histogram.counts.end());
+    if (static_cast<hsize_t>(histogram.bins) != d.bins) throw InternalError("Hdf5Recorder: a histogram's bins differ from record.histogram_bins");
+    require_size(histogram.counts.size(), d.firms * d.bins, "a histogram");
+    d.open.histogram_steps->append(&histogram.step);
+    d.open.histogram_counts->append(histogram.counts.data());
 }
 
 void Hdf5Recorder::record_snapshot(const Snapshot& s) {
     auto& d = *impl_;
     auto& w = *d.writer;
-    auto& a = d.snapshot;
-    d.snapshot_steps.push_back(s.step);
+    auto& o = d.open;
+    auto& a = o.snapshot;
+    o.snapshot_steps->append(&s.step);
     const auto append = [&](std::optional<h5::Appender>& appender, hid_t group, const char* name, hid_t type, std::vector<hsize_t> row,
-                            const void* data, std::string_view description) {
-        if (!appender) appender.emplace(w, group, name, type, std::move(row), description);
+                            const void* data, std::string_view description, std::string_view unit = {}) {
+        if (!appender) appender.emplace(w, group, name, type, std::move(row), description, unit);
         appender->append(data);
     };
-    if (s.has_customers && d.customer_snapshots.get() >= 0) {
+    if (s.has_customers && o.customer_snapshots.get() >= 0) {
         const auto& c = s.customers;
-        append(a.customer_firm, d.customer_snapshots, "firm", H5T_NATIVE_INT16, {d.customers}, c.firm.data(), "each customer's current firm (index into /firms/name)");
-        append(a.customer_trust, d.customer_snapshots, "trust", H5T_NATIVE_FLOAT, {d.customers, d.firms}, c.trust.data(), "each customer's trust in each firm");
-        append(a.customer_perception, d.customer_snapshots, "perception", H5T_NATIVE_FLOAT, {d.customers, d.firms, 4}, c.perception.data(),
+        const hsize_t n = d.customers, f = d.firms;
+        require_size(c.firm.size(), n, "a snapshot's customer firms");
+        require_size(c.trust.size(), n * f, "a snapshot's customer trust");
+        require_size(c.perception.size(), n * f * 4, "a snapshot's customer perception");
+        const bool first = !a.customer_perception;
+        append(a.customer_firm, o.customer_snapshots, "firm", H5T_NATIVE_INT16, {n}, c.firm.data(), "each customer's current firm (index into /firms/name)");
+        append(a.customer_trust, o.customer_snapshots, "trust", H5T_NATIVE_FLOAT, {n, f}, c.trust.data(), "each customer's trust in each firm", "trust");
+        append(a.customer_perception, o.customer_snapshots, "perception", H5T_NATIVE_FLOAT, {n, f, 4}, c.perception.data(),
                "each customer's perception of each firm: credibility, reliability, intimacy, self-orientation (C R I S)");
+        if (first) w.attribute(a.customer_perception->dataset(), "components", std::string("C R I S"));
     }
-    if (s.has_employees && d.employee_snapshots.get() >= 0) {
+    if (s.has_employees && o.employee_snapshots.get() >= 0) {
         const auto& e = s.employees;
         const hsize_t n = d.employees;
-        append(a.employee_firm, d.employee_snapshots, "firm", H5T_NATIVE_INT16, {n}, e.firm.data(), "each employee's firm");
-        append(a.employee_trust, d.employee_snapshots, "trust", H5T_NATIVE_FLOAT, {n}, e.trust.data(), "each employee's trust in its firm");
-        append(a.employee_trustworthiness, d.employee_snapshots, "trustworthiness", H5T_NATIVE_FLOAT, {n}, e.trustworthiness.data(),
-               "probability q_e that the employee delivers as promised");
-        append(a.employee_honesty, d.employee_snapshots, "honesty", H5T_NATIVE_FLOAT, {n}, e.honesty.data(), "each employee's honesty");
-        append(a.employee_reciprocity, d.employee_snapshots, "reciprocity", H5T_NATIVE_FLOAT, {n}, e.reciprocity.data(), "each employee's reciprocity");
-        append(a.employee_propensity, d.employee_snapshots, "propensity_to_trust", H5T_NATIVE_FLOAT, {n}, e.propensity.data(),
+        for (const auto* values : {&e.trust, &e.trustworthiness, &e.honesty, &e.reciprocity, &e.propensity})
+            require_size(values->size(), n, "a snapshot's employee values");
+        require_size(e.firm.size(), n, "a snapshot's employee firms");
+        append(a.employee_firm, o.employee_snapshots, "firm", H5T_NATIVE_INT16, {n}, e.firm.data(), "each employee's firm (index into /firms/name)");
+        append(a.employee_trust, o.employee_snapshots, "trust", H5T_NATIVE_FLOAT, {n}, e.trust.data(), "each employee's trust in its firm", "trust");
+        append(a.employee_trustworthiness, o.employee_snapshots, "trustworthiness", H5T_NATIVE_FLOAT, {n}, e.trustworthiness.data(),
+               "probability q_e that the employee delivers as promised", "probability");
+        append(a.employee_honesty, o.employee_snapshots, "honesty", H5T_NATIVE_FLOAT, {n}, e.honesty.data(), "each employee's honesty");
+        append(a.employee_reciprocity, o.employee_snapshots, "reciprocity", H5T_NATIVE_FLOAT, {n}, e.reciprocity.data(), "each employee's reciprocity");
+        append(a.employee_propensity, o.employee_snapshots, "propensity_to_trust", H5T_NATIVE_FLOAT, {n}, e.propensity.data(),
                "each employee's propensity to trust");
     }
 }
 
 void Hdf5Recorder::end(const RunInfo& info) {
     auto& d = *impl_;
+    if (!d.begun) throw InternalError("Hdf5Recorder: end() before begin()");
     auto& w = *d.writer;
+    auto& o = d.open;
+    o.steps->flush();
+    for (auto& s : o.series) s.flush();
+    o.histogram_steps->flush();
+    o.histogram_counts->flush();
+    o.snapshot_steps->flush();
+    o.snapshot.flush();
     const hid_t root = w.file();
     w.attribute(root, "threads", std::int32_t{info.threads});
     w.attribute(root, "wall_seconds", info.wall_seconds);
-    w.attribute(root, "steps", static_cast<std::int64_t>(d.steps.size()));
-
-    const auto series = w.group(root, "timeseries");
-    const hsize_t steps = d.steps.size();
-    w.dataset(series, "step", {steps}, d.steps.data(), "step of each row, from 0");
-    for (std::size_t m = 0; m < metric_count; ++m)
-        w.dataset(series, std::string(metric_info[m].name), {steps, d.firms}, d.series[m].data(), metric_info[m].doc, metric_info[m].unit);
-
-    const auto histograms = w.group(root, "histograms");
-    const hsize_t count = d.histogram_steps.size();
-    std::vector<double> edges(d.bins + 1);
-    for (std::size_t b = 0; b < edges.size(); ++b) edges[b] = static_cast<double>(b) / static_cast<double>(d.bins);
-    w.dataset(histograms, "step", {count}, d.histogram_steps.data(), "step of each histogram");
-    w.dataset(histograms, "bin_edges", {edges.size()}, edges.data(), "edges of the trust bins over [0, 1] (the last bin includes 1)");
-    w.dataset(histograms, "trust", {count, d.firms, d.bins}, d.histogram_counts.data(), "number of customers whose trust in the firm falls in each bin",
-              "customers");
-    w.dataset(d.snapshots, "step", {d.snapshot_steps.size()}, d.snapshot_steps.data(), "step of each snapshot");
+    w.attribute(root, "steps", static_cast<std::int64_t>(o.steps->rows()));
+    d.ended = true;
 }
 
 void Hdf5Recorder::commit() {
     auto& d = *impl_;
-    d.close_objects();
+    if (!d.ended || d.keep_temporary) throw InternalError("Hdf5Recorder: commit() without end(), or twice");
+    d.open = {};
     d.writer->close();
     d.writer.reset();
     std::error_code error;
     fs::rename(d.temporary, d.options.path, error);
+    d.keep_temporary = true;  // in place, or (if the rename failed) left where the message says
     if (error)
-        throw UserError({d.options.path, 0, 0, ""}, "cannot move the finished output into place: " + error.message(),
+        throw UserError(d.where(), "cannot move the finished output into place: " + error.message(),
                         "the complete result is in " + d.temporary + "; rename it by hand");
-    d.committed = true;
 }
 
 namespace {
@@ -268,6 +309,25 @@ std::string attribute_text(hid_t object, const char* name) {
     return out.str();
 }
 
+// The names in /firms/name, if the file has them as variable-length strings (a sweep file has none).
+std::optional<std::vector<std::string>> firm_names(hid_t file) {
+    if (H5Lexists(file, "firms", H5P_DEFAULT) <= 0 || H5Lexists(file, "firms/name", H5P_DEFAULT) <= 0) return std::nullopt;
+    const h5::Handle dataset(H5Dopen2(file, "firms/name", H5P_DEFAULT), H5Dclose);
+    const h5::Handle type(H5Dget_type(dataset), H5Tclose);
+    const h5::Handle space(H5Dget_space(dataset), H5Sclose);
+    if (dataset.get() < 0 || type.get() < 0 || space.get() < 0 || H5Tis_variable_str(type) <= 0) return std::nullopt;
+    const auto count = H5Sget_simple_extent_npoints(space);
+    if (count < 0) return std::nullopt;
+    std::vector<char*> pointers(static_cast<std::size_t>(count), nullptr);
+    if (H5Dread(dataset, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0) return std::nullopt;
+    std::vector<std::string> names;
+    for (char* p : pointers) {
+        names.emplace_back(p ? p : "");
+        H5free_memory(p);
+    }
+    return names;
+}
+
 }  // namespace
 
 std::string describe_output(const std::string& path) {
@@ -295,6 +355,11 @@ std::string describe_output(const std::string& path) {
                     return 0;
                 },
                 &out);
+    if (const auto names = firm_names(file)) {
+        out << "\nfirms:";
+        for (const auto& name : *names) out << " " << name;
+        out << "\n";
+    }
     out << "\ndatasets:\n";
     struct Visit {
         std::ostringstream* out;

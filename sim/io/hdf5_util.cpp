@@ -134,12 +134,14 @@ void Writer::write_attribute(hid_t object, const std::string& name, hid_t type, 
 
 Appender::Appender(Writer& writer, hid_t parent, const std::string& name, hid_t type, std::vector<hsize_t> row_dims, std::string_view description,
                    std::string_view unit)
-    : writer_(&writer), name_(name), type_(type), row_dims_(std::move(row_dims)) {
-    std::vector<hsize_t> dims{0}, max_dims{H5S_UNLIMITED}, row{1};
-    for (const auto d : row_dims_) dims.push_back(d), max_dims.push_back(d), row.push_back(d);
+    : writer_(&writer), name_(name), type_(type), row_dims_(std::move(row_dims)), row_bytes_(H5Tget_size(type)) {
+    constexpr hsize_t max_chunk_rows = 256;
+    std::vector<hsize_t> dims{0}, max_dims{H5S_UNLIMITED}, chunk{max_chunk_rows};
+    for (const auto d : row_dims_) dims.push_back(d), max_dims.push_back(d), chunk.push_back(d), row_bytes_ *= d;
+    chunk = chunk_shape(chunk, H5Tget_size(type));
+    chunk_rows_ = chunk[0];
     const Handle space(writer.check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()), "cannot describe " + name), H5Sclose);
     const Handle properties(writer.check(H5Pcreate(H5P_DATASET_CREATE), "cannot create properties"), H5Pclose);
-    const auto chunk = chunk_shape(row, H5Tget_size(type));
     writer.check(H5Pset_chunk(properties, static_cast<int>(chunk.size()), chunk.data()), "cannot chunk " + name);
     if (worth_compressing(type)) {
         writer.check(H5Pset_shuffle(properties), "cannot set shuffle");
@@ -151,14 +153,23 @@ Appender::Appender(Writer& writer, hid_t parent, const std::string& name, hid_t 
 }
 
 void Appender::append(const void* row) {
-    std::vector<hsize_t> dims{rows_ + 1}, start{rows_}, count{1};
-    for (const auto d : row_dims_) dims.push_back(d), start.push_back(0), count.push_back(d);
+    const auto* bytes = static_cast<const unsigned char*>(row);
+    pending_.insert(pending_.end(), bytes, bytes + row_bytes_);
+    if (pending_.size() >= chunk_rows_ * row_bytes_) flush();
+}
+
+void Appender::flush() {
+    if (row_bytes_ == 0 || pending_.empty()) return;
+    const hsize_t count = pending_.size() / row_bytes_;
+    std::vector<hsize_t> dims{written_ + count}, start{written_}, block{count};
+    for (const auto d : row_dims_) dims.push_back(d), start.push_back(0), block.push_back(d);
     writer_->check(H5Dset_extent(dataset_, dims.data()), "cannot extend " + name_);
     const Handle file_space(writer_->check(H5Dget_space(dataset_), "cannot select in " + name_), H5Sclose);
-    writer_->check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), "cannot select in " + name_);
-    const Handle memory_space(writer_->check(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), "cannot describe " + name_), H5Sclose);
-    writer_->check(H5Dwrite(dataset_, type_, memory_space, file_space, H5P_DEFAULT, row), "cannot write " + name_);
-    ++rows_;
+    writer_->check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr), "cannot select in " + name_);
+    const Handle memory_space(writer_->check(H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr), "cannot describe " + name_), H5Sclose);
+    writer_->check(H5Dwrite(dataset_, type_, memory_space, file_space, H5P_DEFAULT, pending_.data()), "cannot write " + name_);
+    written_ += count;
+    pending_.clear();
 }
 
 }  // namespace trustsim::io::h5

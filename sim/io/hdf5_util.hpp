@@ -84,19 +84,26 @@ private:
     Handle file_;
 };
 
-// A dataset that grows by one row at a time along its first axis (agent snapshots, too large to buffer).
+// A dataset that grows along its first axis. Rows are buffered until a whole chunk is full, so each
+// (compressed) chunk is written once and memory stays bounded however long the run; a large row (an agent
+// snapshot) is a chunk of its own and is written at once. flush() writes what is buffered.
 class Appender {
 public:
     Appender(Writer& writer, hid_t parent, const std::string& name, hid_t type, std::vector<hsize_t> row_dims, std::string_view description,
              std::string_view unit = {});
     void append(const void* row);
+    void flush();
+    hid_t dataset() const noexcept { return dataset_; }
+    hsize_t rows() const noexcept { return written_ + (row_bytes_ > 0 ? pending_.size() / row_bytes_ : 0); }
 
 private:
     Writer* writer_;
     std::string name_;
     hid_t type_;
     std::vector<hsize_t> row_dims_;
-    hsize_t rows_ = 0;
+    std::size_t row_bytes_;
+    hsize_t chunk_rows_ = 1, written_ = 0;
+    std::vector<unsigned char> pending_;
     Handle dataset_;
 };
 
