@@ -42,12 +42,28 @@ std::vector<SummaryRecorder::FirmSummary> SummaryRecorder::firms() const {
     return out;
 }
 
+namespace {
+
+// Money for people: whole units with thousands separators, e.g. -1,234,567.
+std::string with_separators(double amount) {
+    const auto whole = static_cast<long long>(std::llround(std::abs(amount)));
+    const std::string digits = std::to_string(whole);
+    std::string out = amount < 0 && whole != 0 ? "-" : "";
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string SummaryRecorder::table() const {
     std::string out = "firm                  trust   share     NPS   cum. revenue    cum. profit\n";
-    char line[160];
+    char line[200];
     for (const auto& f : firms()) {
-        std::snprintf(line, sizeof line, "%-20.20s %6.3f %7.1f%% %7.1f %14.1f %14.1f\n", f.name.c_str(), f.trust, 100 * f.share, f.nps,
-                      f.cumulative_revenue, f.cumulative_profit);
+        std::snprintf(line, sizeof line, "%-20.20s %6.3f %7.1f%% %7.1f %14s %14s\n", f.name.c_str(), f.trust, 100 * f.share, f.nps,
+                      with_separators(f.cumulative_revenue).c_str(), with_separators(f.cumulative_profit).c_str());
         out += line;
     }
     if (!history_.empty())
