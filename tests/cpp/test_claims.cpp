@@ -86,6 +86,15 @@ Arm with_policy(double opportunists, double control, double trust_first) {
     };
 }
 
+// Firm 0 with one policy field set; everything else at its default.
+Arm with_firm0(double FirmSpec::*field, double value) {
+    return [=](std::uint64_t seed) {
+        auto spec = market(seed);
+        spec.firms[0].*field = value;
+        return spec;
+    };
+}
+
 }  // namespace
 
 TEST_CASE("trust-first beats tight controls on long-run loyalty and profit when opportunists are rare") {
@@ -102,25 +111,12 @@ TEST_CASE("the profit order reverses when opportunists are common") {
 }
 
 TEST_CASE("controls on employees lower customers' trust") {
-    const auto arm = [](double control) {
-        return [=](std::uint64_t seed) {
-            auto spec = market(seed);
-            spec.firms[0].control_employees = control;
-            return spec;
-        };
-    };
-    CHECK(paired("control_employees 0.9 - 0.1, customers' late trust", arm(0.9), arm(0.1), [](const auto& r) { return late(r, Metric::trust); }).upper() < 0);
+    CHECK(paired("control_employees 0.9 - 0.1, customers' late trust", with_firm0(&FirmSpec::control_employees, 0.9),
+                 with_firm0(&FirmSpec::control_employees, 0.1), [](const auto& r) { return late(r, Metric::trust); }).upper() < 0);
 }
 
 TEST_CASE("sales pressure raises early revenue and lowers late loyalty and NPS") {
-    const auto arm = [](double pressure) {
-        return [=](std::uint64_t seed) {
-            auto spec = market(seed);
-            spec.firms[0].sales_pressure = pressure;
-            return spec;
-        };
-    };
-    const auto pushed = arm(0.9), normal = arm(0.1);
+    const auto pushed = with_firm0(&FirmSpec::sales_pressure, 0.9), normal = with_firm0(&FirmSpec::sales_pressure, 0.1);
     CHECK(paired("sales pressure 0.9 - 0.1, revenue of the first 10 steps", pushed, normal,
                  [](const auto& r) { return mean_over(r, 0, Metric::revenue, 0, 10) * 10; })
               .lower() > 0);
@@ -129,14 +125,7 @@ TEST_CASE("sales pressure raises early revenue and lowers late loyalty and NPS")
 }
 
 TEST_CASE("triggers raise purchases") {
-    const auto arm = [](double triggers) {
-        return [=](std::uint64_t seed) {
-            auto spec = market(seed);
-            spec.firms[0].triggers = triggers;
-            return spec;
-        };
-    };
-    CHECK(paired("triggers 0.3 - 0, purchases", arm(0.3), arm(0.0), [](const auto& r) { return total(r, 0, Metric::purchases); }).lower() > 0);
+    CHECK(paired("triggers 0.3 - 0, purchases", with_firm0(&FirmSpec::triggers, 0.3), with_firm0(&FirmSpec::triggers, 0.0), [](const auto& r) { return total(r, 0, Metric::purchases); }).lower() > 0);
 }
 
 TEST_CASE("a breach lowers the trust of customers the firm never served only when there is a network") {
