@@ -137,11 +137,10 @@ int run_sweep(SweepCommand command, const std::string& binary) {
     }
     const auto scenario = sweep::prepare_sweep(options);
     const auto pending = sweep::pending_runs(scenario, options);
-    std::atomic<std::size_t> taken{0};
+    std::size_t taken = 0;  // execute_runs serialises calls to next
     const sweep::NextRun next = [&]() -> std::optional<std::int64_t> {
-        const auto i = taken++;
-        if (i >= pending.size()) return std::nullopt;
-        return pending[i];
+        if (taken >= pending.size()) return std::nullopt;
+        return pending[taken++];
     };
     const auto writer = options.shard_count > 1 ? "shard-" + std::to_string(options.shard_index) + "-of-" + std::to_string(options.shard_count) : "local";
     const bool finished = sweep::execute_runs(scenario, options, writer, static_cast<std::int64_t>(pending.size()), next, stop);
