@@ -85,12 +85,13 @@ void reference(benchmark::State& state, std::int64_t customers, int threads) {
     const auto n = static_cast<std::size_t>(customers);
     std::vector<Perception> perception(n * firms);
     std::vector<float> dispositions(3 * n, 0.5f);
-    std::vector<std::uint64_t> experience(n, 1), told(n);  // read and written apart, as the model's phases do
+    // Experience records of 4 bytes, as the model's: read and written apart, as the model's phases do.
+    std::vector<std::uint32_t> experience(n, 1), told(n);
     const Network network = build_network(market(customers).network, customers, 1, threads);
     timed_steps(state, "reference", customers, threads, [&] {
         const auto total = reduce_in_blocks(customers, 1, threads, [&](std::int64_t k, double* sum) {
             const auto i = static_cast<std::size_t>(k);
-            std::uint64_t heard = 0;
+            std::uint32_t heard = 0;
             for (auto it = network.neighbours_begin(k); it != network.neighbours_end(k); ++it) heard += experience[static_cast<std::size_t>(*it)];
             float x = dispositions[3 * i] + dispositions[3 * i + 1] + dispositions[3 * i + 2];
             for (std::size_t f = 0; f < firms; ++f) {

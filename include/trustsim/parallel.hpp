@@ -29,21 +29,31 @@ void parallel_for(std::int64_t count, int threads, Body body) {
 
 inline constexpr std::int64_t agents_per_block = 2048;
 
-// Calls body(i, partial) for every i in [0, n), where `partial` is the accumulator (width doubles) of i's
-// block, and returns the sum of the partials taken in block order.
+// Calls body(first, last, partial) for every block [first, last) of [0, n), where `partial` is the block's
+// accumulator (width doubles), and returns the sum of the partials taken in block order.
 template <class Body>
-std::vector<double> reduce_in_blocks(std::int64_t n, std::size_t width, int threads, Body body) {
+std::vector<double> reduce_blocks(std::int64_t n, std::size_t width, int threads, Body body) {
     const std::int64_t blocks = (n + agents_per_block - 1) / agents_per_block;
     std::vector<double> partials(static_cast<std::size_t>(blocks) * width, 0.0);
     parallel_for(blocks, threads, [&](std::int64_t block) {
-        double* partial = partials.data() + static_cast<std::size_t>(block) * width;
-        const std::int64_t end = std::min(n, (block + 1) * agents_per_block);
-        for (std::int64_t i = block * agents_per_block; i < end; ++i) body(i, partial);
+        // Accumulated apart and copied at the end: neighbouring blocks' partials share cache lines, and two
+        // threads updating one line per agent would slow each other down many times over.
+        std::vector<double> partial(width, 0.0);
+        body(block * agents_per_block, std::min(n, (block + 1) * agents_per_block), partial.data());
+        std::copy(partial.begin(), partial.end(), partials.begin() + block * static_cast<std::ptrdiff_t>(width));
     });
     std::vector<double> total(width, 0.0);
     for (std::int64_t block = 0; block < blocks; ++block)
         for (std::size_t k = 0; k < width; ++k) total[k] += partials[static_cast<std::size_t>(block) * width + k];
     return total;
+}
+
+// Calls body(i, partial) for every i in [0, n), where `partial` is the accumulator of i's block.
+template <class Body>
+std::vector<double> reduce_in_blocks(std::int64_t n, std::size_t width, int threads, Body body) {
+    return reduce_blocks(n, width, threads, [&](std::int64_t first, std::int64_t last, double* partial) {
+        for (std::int64_t i = first; i < last; ++i) body(i, partial);
+    });
 }
 
 }  // namespace trustsim

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 namespace trustsim {
 
@@ -39,43 +40,92 @@ inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr,
 }
 
 // One agent's stream within one phase of one step. Satisfies UniformRandomBitGenerator (64-bit),
-// so Boost.Random distributions accept it. Each call consumes the next draw index.
+// so Boost.Random distributions accept it. Draws consume the 32-bit words of successive Philox blocks
+// in order: a 64-bit draw takes two words, a Bernoulli trial one (so most agents need a single block).
 class Stream {
 public:
     using result_type = std::uint64_t;
 
     Stream(std::uint64_t seed, Phase phase, std::uint64_t step, std::uint64_t agent) noexcept
-        : key_{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)},
-          ctr_{0u, static_cast<std::uint32_t>(agent), static_cast<std::uint32_t>(agent >> 32) ^ (static_cast<std::uint32_t>(phase) << 24),
-               static_cast<std::uint32_t>(step)} {}
+        : key_(key(seed)), ctr_(counter(phase, step, agent)) {}
+
+    // The same stream, whose first `count` blocks were computed ahead (by StreamBatch).
+    Stream(std::uint64_t seed, Phase phase, std::uint64_t step, std::uint64_t agent, const std::array<std::uint32_t, 4>* ready,
+           std::uint32_t count) noexcept
+        : Stream(seed, phase, step, agent) {
+        ready_ = ready;
+        ready_count_ = count;
+    }
 
     static constexpr result_type min() noexcept { return 0; }
     static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
 
     result_type operator()() noexcept {
-        if (buffered_ == 0) {
-            block_ = philox4x32(ctr_, key_);
-            ++ctr_[0];
-            buffered_ = 2;
-        }
-        const int i = 2 - buffered_--;
-        return (std::uint64_t{block_[2 * i]} << 32) | block_[2 * i + 1];
+        const std::uint64_t high = word();
+        return (high << 32) | word();
     }
 
-    // Uniform on [0, 1) with 53 random bits; the hot loops use this directly.
+    // Uniform on [0, 1) with 53 random bits.
     double uniform() noexcept { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
-    bool bernoulli(double p) noexcept { return uniform() < p; }
+    // True with probability p, resolved to 2^-32 (exact for p = 0 and p = 1).
+    bool bernoulli(double p) noexcept { return static_cast<double>(word()) < p * 0x1.0p32; }
     // Uniform integer in [0, n), n > 0 (Lemire's multiply-shift; bias below 2^-32 for n < 2^32).
     std::uint64_t below(std::uint64_t n) noexcept {
         __extension__ using wide = unsigned __int128;
         return static_cast<std::uint64_t>((static_cast<wide>((*this)()) * n) >> 64);
     }
 
+    // The Philox key of a seed, and the counter of an agent's first block (the block number is word 0).
+    static std::array<std::uint32_t, 2> key(std::uint64_t seed) noexcept {
+        return {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
+    }
+    static std::array<std::uint32_t, 4> counter(Phase phase, std::uint64_t step, std::uint64_t agent) noexcept {
+        return {0u, static_cast<std::uint32_t>(agent), static_cast<std::uint32_t>(agent >> 32) ^ (static_cast<std::uint32_t>(phase) << 24),
+                static_cast<std::uint32_t>(step)};
+    }
+
 private:
+    std::uint32_t word() noexcept {
+        if (used_ == block_.size()) {
+            block_ = ctr_[0] < ready_count_ ? ready_[ctr_[0]] : philox4x32(ctr_, key_);
+            ++ctr_[0];
+            used_ = 0;
+        }
+        return block_[used_++];
+    }
+
     std::array<std::uint32_t, 2> key_;
     std::array<std::uint32_t, 4> ctr_;
     std::array<std::uint32_t, 4> block_{};
-    int buffered_ = 0;
+    std::size_t used_ = 4;
+    const std::array<std::uint32_t, 4>* ready_ = nullptr;
+    std::uint32_t ready_count_ = 0;
+};
+
+// Streams of consecutive agents in one phase of one step, whose first blocks are computed for a few
+// hundred agents at a time: a loop without branches, which the compiler vectorises and whose latencies
+// overlap. An agent's stream is the same as Stream(seed, phase, step, agent); only the speed differs.
+class StreamBatch {
+public:
+    StreamBatch(std::uint64_t seed, Phase phase, std::uint64_t step, std::uint32_t blocks_per_agent);
+
+    // The stream of `agent`; visiting agents in increasing order computes each block once.
+    Stream operator()(std::uint64_t agent) {
+        if (agent < first_ || agent >= first_ + agents) fill(agent);
+        return {seed_, phase_, step_, agent, &blocks_[(agent - first_) * blocks_per_agent_], blocks_per_agent_};
+    }
+
+    static constexpr std::uint64_t agents = 256;
+
+private:
+    void fill(std::uint64_t first);
+
+    std::uint64_t seed_;
+    Phase phase_;
+    std::uint64_t step_;
+    std::uint32_t blocks_per_agent_;
+    std::uint64_t first_ = std::numeric_limits<std::uint64_t>::max();  // nothing computed yet
+    std::vector<std::array<std::uint32_t, 4>> blocks_;  // [agent - first_][block]
 };
 
 // Derives an independent seed for a sub-run (sweep run, replicate) from a root seed.

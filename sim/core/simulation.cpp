@@ -22,15 +22,22 @@ Perception starting_perception(const std::optional<Perception>& given, float pro
     return given ? *given : initial_perception(propensity);
 }
 
-// What a customer experienced with a firm this step, kept for word of mouth. A full interaction carries
-// all four signals; a breach carries only its reliability signal of 0.
+// What a customer experienced with a firm this step, kept for word of mouth: 4 bytes, because every
+// customer gathers its neighbours' records and that gather is the step's main memory traffic. A full
+// interaction carries all four signals; a breach carries only its reliability signal of 0.
 struct Experience {
-    static constexpr std::uint8_t delivered = 1, self_serving = 2, breach_only = 4;
-    std::int16_t firm = -1;        // -1: nothing to tell
-    std::uint8_t flags = 0;
-    std::int8_t intimacy_code = 0; // intimacy signal x 2: 0, 1 (one half) or 2
-    float valence = 0;             // change in the teller's trust
+    static constexpr std::uint8_t news = 1,  // the teller's trust changed: there is something to tell
+        positive = 2, delivered = 4, self_serving = 8, breach_only = 16;
+    std::uint16_t firm;
+    std::uint8_t flags;          // 0: no interaction this step
+    std::uint8_t intimacy_code;  // intimacy signal x 2: 0, 1 (one half) or 2
 };
+static_assert(sizeof(Experience) == 4);
+
+// The flags telling whether trust went up, down or did not move.
+std::uint8_t valence_flags(float before, float after) {
+    return static_cast<std::uint8_t>((after != before ? Experience::news : 0) | (after > before ? Experience::positive : 0));
+}
 
 // Accumulator slots, per firm, of the customer phases.
 enum Slot : std::size_t {
@@ -81,13 +88,28 @@ struct Simulation::State {
         return c_perception[static_cast<std::size_t>(k * firms + f)];
     }
     int choose_firm(std::int64_t k, Stream& rng) const;
+
+    // Calls visit(k, stream, partial) for every customer k with its stream of `phase` in this step (the first
+    // `blocks_ahead` blocks computed in batches), in fixed blocks; returns the sum of the blocks' partials.
+    template <class Visit>
+    std::vector<double> reduce_customers(Phase phase, std::uint32_t blocks_ahead, std::size_t width, const Visit& visit) {
+        return reduce_blocks(customers, width, context.threads, [&](std::int64_t first, std::int64_t last, double* partial) {
+            StreamBatch streams(seed, phase, static_cast<std::uint64_t>(step), blocks_ahead);
+            for (std::int64_t k = first; k < last; ++k) {
+                Stream rng = streams(static_cast<std::uint64_t>(k));
+                visit(k, rng, partial);
+            }
+        });
+    }
     void hire(std::int64_t e, Stream& rng);
 
     void apply_events(std::vector<double>& breach_size);
     void employees_phase();
     std::vector<double> customers_phase(const std::vector<double>& breach_size);
-    void word_of_mouth_phase(std::vector<double>& tally);
-    StepMetrics firms_phase(const std::vector<double>& tally);
+    std::vector<double> word_of_mouth_phase(std::vector<double>& tally);
+    void hear(std::int64_t j, const std::int32_t* begin, const std::int32_t* end, Stream& rng, double* heard);
+    void measure(std::int64_t k, double* sum) const;
+    StepMetrics firms_phase(const std::vector<double>& tally, const std::vector<double>& measured);
 };
 
 Simulation::State::State(ModelSpec s, Context c)
@@ -237,7 +259,9 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
     const auto& b = spec.behaviour;
     const auto lambda = static_cast<float>(b.trust_lambda);
     const bool any_breach = std::any_of(breach_size.begin(), breach_size.end(), [](double s) { return s > 0; });
-    return reduce_in_blocks(customers, static_cast<std::size_t>(firms) * slot_count, context.threads, [&](std::int64_t k, double* tally) {
+    // An active customer uses about three blocks of its stream (one 32-bit word per trial, two for the server).
+    constexpr std::uint32_t blocks_per_customer = 3;
+    const auto serve = [&](std::int64_t k, Stream& rng, double* tally) {
         auto& experience = c_experience[static_cast<std::size_t>(k)];
         experience = Experience{};
         int f = c_firm[static_cast<std::size_t>(k)];
@@ -245,9 +269,8 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
             auto& p = perception(k, f);
             const float before = trust(p, lambda);
             p.reliability *= static_cast<float>(1.0 - breach_size[static_cast<std::size_t>(f)]);
-            experience = {static_cast<std::int16_t>(f), Experience::breach_only, 0, trust(p, lambda) - before};
+            experience = {static_cast<std::uint16_t>(f), static_cast<std::uint8_t>(Experience::breach_only | valence_flags(before, trust(p, lambda))), 0};
         }
-        Stream rng(seed, Phase::customers, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(k));
         if (!rng.bernoulli(spec.customers.visit_rate)) return;
         if (!rng.bernoulli(logistic(b.loyalty_beta * (trust(perception(k, f), lambda) - b.loyalty_threshold)))) {
             const int chosen = choose_firm(k, rng);
@@ -297,26 +320,29 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
         move_toward(p.intimacy, 0.5f * static_cast<float>(intimacy_code), static_cast<float>(b.rate_intimacy));
         move_toward(p.self_orientation, self_serving ? 1.0f : 0.0f, static_cast<float>(b.rate_self_orientation));
         const float after = trust(p, lambda);
-        if (experience.firm < 0)  // a breach this step is what this customer tells of
-            experience = {static_cast<std::int16_t>(f),
-                          static_cast<std::uint8_t>((delivered ? Experience::delivered : 0) | (self_serving ? Experience::self_serving : 0)),
-                          static_cast<std::int8_t>(intimacy_code), after - before};
+        if (!(experience.flags & Experience::breach_only))  // a breach this step is what this customer tells of
+            experience = {static_cast<std::uint16_t>(f),
+                          static_cast<std::uint8_t>((delivered ? Experience::delivered : 0) | (self_serving ? Experience::self_serving : 0) |
+                                                    valence_flags(before, after)),
+                          static_cast<std::uint8_t>(intimacy_code)};
 
         const int score = std::min(10, static_cast<int>(std::floor(10.0 * after / b.nps_full_trust)));
         t[respondents] += 1;
         if (score >= 9) t[promoters] += 1;
         if (score <= 6) t[detractors] += 1;
-    });
+    };
+    return reduce_customers(Phase::customers, blocks_per_customer, static_cast<std::size_t>(firms) * slot_count, serve);
 }
 
-// Phase C: each customer pulls what its neighbours experienced this step, and scandals spread by media and
-// by aware neighbours (hazard media + contagion x aware share of neighbours: the Bass model on a network).
-void Simulation::State::word_of_mouth_phase(std::vector<double>& tally) {
-    const auto& b = spec.behaviour;
+// Phase C and the end-of-step measurement, in one pass over the customers: each customer pulls what its
+// neighbours experienced this step, scandals spread by media and by aware neighbours (hazard media +
+// contagion x aware share of neighbours: the Bass model on a network), and then the customer's
+// perceptions, final for the step, are measured. Adds the messages to the tally; returns the measurement.
+std::vector<double> Simulation::State::word_of_mouth_phase(std::vector<double>& tally) {
     const bool well_mixed = spec.network.kind == NetworkSpec::Kind::well_mixed;
-    if (spec.network.kind == NetworkSpec::Kind::none && aware.empty()) return;
+    const bool spreads = spec.network.kind != NetworkSpec::Kind::none;
+    const bool static_network = spreads && !well_mixed;
     const auto contacts = static_cast<std::int64_t>(std::llround(spec.network.mean_degree));
-    const auto rate = static_cast<float>(b.rate_word_of_mouth);
 
     std::vector<const Event*> scandals;
     std::vector<std::size_t> running;  // indices into `aware` of scandals running this step
@@ -327,95 +353,120 @@ void Simulation::State::word_of_mouth_phase(std::vector<double>& tally) {
         }
     for (const auto s : running) aware_next[s] = aware[s];
 
-    const auto wom = reduce_in_blocks(customers, static_cast<std::size_t>(firms) * 2, context.threads, [&](std::int64_t j, double* heard) {
-        Stream rng(seed, Phase::word_of_mouth, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(j));
-        std::array<std::int64_t, 64> drawn;
-        const std::int64_t* begin = nullptr;
-        const std::int64_t* end = nullptr;
-        std::vector<std::int64_t> many;
-        std::int64_t* list = drawn.data();
-        std::int64_t degree = 0;
-        if (well_mixed) {
-            degree = customers > 1 ? contacts : 0;
-            if (degree > static_cast<std::int64_t>(drawn.size())) {
-                many.resize(static_cast<std::size_t>(degree));
-                list = many.data();
+    const auto heard_width = static_cast<std::size_t>(firms) * 2;
+    constexpr std::int64_t prefetch_distance = 4;
+    constexpr std::uint32_t blocks_per_listener = 2;  // a word per message, about 3.5 messages at the defaults
+    const auto listen = [&](std::int64_t j, Stream& rng, double* sum) {
+        // The records of a later customer's contacts are fetched now, so that their cache misses overlap
+        // with this customer's work instead of stalling the next.
+        if (static_network && j + prefetch_distance < customers)
+            for (auto it = network.neighbours_begin(j + prefetch_distance); it != network.neighbours_end(j + prefetch_distance); ++it)
+                __builtin_prefetch(&c_experience[static_cast<std::size_t>(*it)]);
+        if (spreads || !running.empty()) {
+            std::array<std::int32_t, 64> drawn;
+            std::vector<std::int32_t> many;
+            const std::int32_t* begin = nullptr;
+            const std::int32_t* end = nullptr;
+            if (static_network) {
+                begin = network.neighbours_begin(j);
+                end = network.neighbours_end(j);
+            } else if (well_mixed) {
+                const std::int64_t degree = customers > 1 ? contacts : 0;
+                std::int32_t* list = drawn.data();
+                if (degree > static_cast<std::int64_t>(drawn.size())) {
+                    many.resize(static_cast<std::size_t>(degree));
+                    list = many.data();
+                }
+                for (std::int64_t c = 0; c < degree; ++c) {
+                    const auto other = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(customers - 1)));
+                    list[c] = static_cast<std::int32_t>(other >= j ? other + 1 : other);
+                }
+                begin = list;
+                end = list + degree;
             }
-            for (std::int64_t c = 0; c < degree; ++c) {
-                auto other = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(customers - 1)));
-                list[c] = other >= j ? other + 1 : other;
+            if (spreads) hear(j, begin, end, rng, sum);
+            for (const auto s : running) {
+                if (aware[s][static_cast<std::size_t>(j)]) continue;
+                std::int64_t aware_neighbours = 0;
+                for (auto it = begin; it != end; ++it) aware_neighbours += aware[s][static_cast<std::size_t>(*it)];
+                const Event& scandal = *scandals[s];
+                const auto degree = end - begin;
+                const double hazard = scandal.media + (degree > 0 ? scandal.contagion * static_cast<double>(aware_neighbours) / static_cast<double>(degree) : 0.0);
+                if (rng.bernoulli(hazard)) {
+                    aware_next[s][static_cast<std::size_t>(j)] = 1;
+                    perception(j, scandal.firm).credibility *= static_cast<float>(1.0 - scandal.size);
+                }
             }
-            begin = list;
-            end = list + degree;
         }
-        const auto for_each_neighbour = [&](auto visit) {
-            if (well_mixed) {
-                for (auto it = begin; it != end; ++it) visit(*it);
-            } else {
-                for (auto it = network.neighbours_begin(j); it != network.neighbours_end(j); ++it) visit(*it);
-            }
-        };
-        if (!well_mixed) degree = network.degree(j);
+        measure(j, sum + heard_width);
+    };
+    const auto sums = reduce_customers(Phase::word_of_mouth, blocks_per_listener, heard_width + static_cast<std::size_t>(firms) * measure_count, listen);
+    for (const auto s : running) std::swap(aware[s], aware_next[s]);
+    for (int f = 0; f < firms; ++f) {
+        tally[f * slot_count + wom_positive] += sums[static_cast<std::size_t>(f) * 2];
+        tally[f * slot_count + wom_negative] += sums[static_cast<std::size_t>(f) * 2 + 1];
+    }
+    return {sums.begin() + static_cast<std::ptrdiff_t>(heard_width), sums.end()};
+}
 
-        for_each_neighbour([&](std::int64_t i) {
-            const Experience& x = c_experience[static_cast<std::size_t>(i)];
-            if (x.firm < 0 || x.valence == 0) return;
-            const bool positive = x.valence > 0;
-            if (!rng.bernoulli(positive ? b.wom_positive : b.wom_negative)) return;
+// Word of mouth reaching customer j from its contacts [begin, end): each contact whose trust moved this step
+// tells with probability p_pos (it rose) or p_neg (it fell), and each message moves j's perception of that
+// firm. Contacts are read in chunks without branching, so that their (scattered) records load in parallel.
+void Simulation::State::hear(std::int64_t j, const std::int32_t* begin, const std::int32_t* end, Stream& rng, double* heard) {
+    const auto& b = spec.behaviour;
+    const auto rate = static_cast<float>(b.rate_word_of_mouth);
+    std::array<Experience, 64> told;
+    constexpr auto chunk = static_cast<std::ptrdiff_t>(told.size());
+    for (auto first = begin; first != end; first += std::min(chunk, end - first)) {
+        const auto* const stop = first + std::min(chunk, end - first);
+        std::size_t count = 0;
+        for (auto it = first; it != stop; ++it) {
+            const Experience x = c_experience[static_cast<std::size_t>(*it)];
+            told[count] = x;
+            count += x.flags & Experience::news;
+        }
+        for (std::size_t m = 0; m < count; ++m) {
+            const Experience x = told[m];
+            const bool positive = x.flags & Experience::positive;
+            if (!rng.bernoulli(positive ? b.wom_positive : b.wom_negative)) continue;
             heard[x.firm * 2 + (positive ? 0 : 1)] += 1;
             auto& p = perception(j, x.firm);
             const bool delivered = x.flags & Experience::delivered;
             move_toward(p.reliability, delivered ? 1.0f : 0.0f, rate);
-            if (x.flags & Experience::breach_only) return;
-            move_toward(p.credibility, delivered ? static_cast<float>(firm[static_cast<std::size_t>(x.firm)].policy.competence) : 0.0f, rate);
+            if (x.flags & Experience::breach_only) continue;
+            move_toward(p.credibility, delivered ? static_cast<float>(firm[x.firm].policy.competence) : 0.0f, rate);
             move_toward(p.intimacy, 0.5f * static_cast<float>(x.intimacy_code), rate);
             move_toward(p.self_orientation, (x.flags & Experience::self_serving) ? 1.0f : 0.0f, rate);
-        });
-
-        for (const auto s : running) {
-            if (aware[s][static_cast<std::size_t>(j)]) continue;
-            std::int64_t aware_neighbours = 0;
-            for_each_neighbour([&](std::int64_t i) { aware_neighbours += aware[s][static_cast<std::size_t>(i)]; });
-            const Event& scandal = *scandals[s];
-            const double hazard = scandal.media + (degree > 0 ? scandal.contagion * static_cast<double>(aware_neighbours) / static_cast<double>(degree) : 0.0);
-            if (rng.bernoulli(hazard)) {
-                aware_next[s][static_cast<std::size_t>(j)] = 1;
-                perception(j, scandal.firm).credibility *= static_cast<float>(1.0 - scandal.size);
-            }
         }
-    });
-    for (const auto s : running) std::swap(aware[s], aware_next[s]);
-    for (int f = 0; f < firms; ++f) {
-        tally[f * slot_count + wom_positive] += wom[static_cast<std::size_t>(f) * 2];
-        tally[f * slot_count + wom_negative] += wom[static_cast<std::size_t>(f) * 2 + 1];
     }
 }
 
-// Phase D and measurement: accounts, the firms' trust in customers, adaptive control, and the step's metrics.
-StepMetrics Simulation::State::firms_phase(const std::vector<double>& tally) {
+// Customer k's contribution to the step's measurement, per firm.
+void Simulation::State::measure(std::int64_t k, double* sum) const {
+    const auto lambda = static_cast<float>(spec.behaviour.trust_lambda);
+    const int own = c_firm[static_cast<std::size_t>(k)];
+    for (int f = 0; f < firms; ++f) {
+        const auto& p = perception(k, f);
+        const float t = trust(p, lambda);
+        double* s = sum + f * measure_count;
+        s[m_trust_all] += t;
+        if (f != own) continue;
+        s[m_customers] += 1;
+        s[m_trust] += t;
+        s[m_credibility] += p.credibility;
+        s[m_reliability] += p.reliability;
+        s[m_intimacy] += p.intimacy;
+        s[m_self] += p.self_orientation;
+        if (t < spec.behaviour.distrust_threshold) s[m_distrust] += 1;
+    }
+}
+
+// Phase D: accounts, the firms' trust in customers, adaptive control, and the step's metrics.
+StepMetrics Simulation::State::firms_phase(const std::vector<double>& tally, const std::vector<double>& measured) {
     const auto& b = spec.behaviour;
-    const auto lambda = static_cast<float>(b.trust_lambda);
     StepMetrics metrics;
     metrics.step = step;
     metrics.values.assign(static_cast<std::size_t>(firms), {});
-
-    const auto measured = reduce_in_blocks(customers, static_cast<std::size_t>(firms) * measure_count, context.threads, [&](std::int64_t k, double* sum) {
-        const int own = c_firm[static_cast<std::size_t>(k)];
-        for (int f = 0; f < firms; ++f) {
-            const auto& p = perception(k, f);
-            const float t = trust(p, lambda);
-            double* s = sum + f * measure_count;
-            s[m_trust_all] += t;
-            if (f != own) continue;
-            s[m_customers] += 1;
-            s[m_trust] += t;
-            s[m_credibility] += p.credibility;
-            s[m_reliability] += p.reliability;
-            s[m_intimacy] += p.intimacy;
-            s[m_self] += p.self_orientation;
-            if (t < b.distrust_threshold) s[m_distrust] += 1;
-        }
-    });
 
     std::vector<std::int64_t> latest_scandal(static_cast<std::size_t>(firms), -1);
     {
@@ -536,8 +587,8 @@ StepMetrics Simulation::step() {
     s.apply_events(breach_size);
     s.employees_phase();
     auto tally = s.customers_phase(breach_size);
-    s.word_of_mouth_phase(tally);
-    auto metrics = s.firms_phase(tally);
+    const auto measured = s.word_of_mouth_phase(tally);
+    auto metrics = s.firms_phase(tally, measured);
     ++s.step;
     return metrics;
 }

@@ -53,6 +53,37 @@ TEST_CASE("below(n) covers [0, n) evenly") {
     for (const int c : counts) CHECK(std::abs(c - draws / 7) < 5 * std::sqrt(draws / 7.0));
 }
 
+TEST_CASE("bernoulli(p) holds with frequency p within 5 standard errors, exactly at 0 and 1") {
+    const int n = 400000;
+    for (const double p : {0.001, 0.1, 0.3, 0.5, 0.9}) {
+        int hits = 0;
+        for (int agent = 0; agent < n / 4; ++agent) {
+            Stream rng(9, Phase::customers, 1, static_cast<std::uint64_t>(agent));
+            for (int draw = 0; draw < 4; ++draw) hits += rng.bernoulli(p);
+        }
+        CHECK(std::abs(hits - n * p) < 5 * std::sqrt(n * p * (1 - p)));
+    }
+    Stream rng(9, Phase::customers, 1, 0);
+    for (int i = 0; i < 1000; ++i) {
+        CHECK(rng.bernoulli(1.0));
+        CHECK_FALSE(rng.bernoulli(0.0));
+    }
+}
+
+TEST_CASE("draws take the words of successive Philox blocks in order, a Bernoulli trial one word") {
+    const std::uint64_t seed = 0x0123456789abcdefULL;
+    Stream rng(seed, Phase::word_of_mouth, 5, 77);
+    const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
+    const std::uint32_t agent_phase = static_cast<std::uint32_t>(Phase::word_of_mouth) << 24;
+    const auto first = philox4x32({0, 77, agent_phase, 5}, key), second = philox4x32({1, 77, agent_phase, 5}, key);
+    // A trial that must fail (p just below the word's value) and one that must succeed consume words 0 and 1.
+    CHECK_FALSE(rng.bernoulli(static_cast<double>(first[0]) * 0x1.0p-32));
+    CHECK(rng.bernoulli((static_cast<double>(first[1]) + 1) * 0x1.0p-32));
+    CHECK(rng() == ((std::uint64_t{first[2]} << 32) | first[3]));
+    rng.bernoulli(0.5);  // second block, word 0
+    CHECK(rng() == ((std::uint64_t{second[1]} << 32) | second[2]));
+}
+
 TEST_CASE("Boost.Random's beta distribution runs on the stream with the right mean") {
     Stream rng(5, Phase::setup_customers, 0, 0);
     boost::random::beta_distribution<double> beta(2.0, 6.0);
@@ -68,4 +99,17 @@ TEST_CASE("derived seeds differ from each other and from the root") {
     for (std::uint64_t i = 0; i < 1000; ++i) seeds.insert(derive_seed(42, i));
     CHECK(seeds.size() == 1001);
     CHECK(derive_seed(42, 5) == derive_seed(42, 5));
+}
+
+TEST_CASE("a batch's streams are the agents' own streams, in any order and beyond the blocks computed ahead") {
+    for (const std::uint32_t ahead : {0u, 1u, 3u}) {
+        StreamBatch batch(0xfeedULL, Phase::customers, 9, ahead);
+        for (const std::uint64_t agent : {0ull, 1ull, 255ull, 256ull, 700ull, 3ull, (1ull << 33) + 5}) {
+            Stream batched = batch(agent), own(0xfeedULL, Phase::customers, 9, agent);
+            for (int draw = 0; draw < 10; ++draw) {  // 10 draws of 64 bits: 5 blocks, more than were computed ahead
+                CHECK(batched() == own());
+                CHECK(batched.bernoulli(0.5) == own.bernoulli(0.5));
+            }
+        }
+    }
 }
