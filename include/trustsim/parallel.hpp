@@ -27,20 +27,34 @@ void parallel_for(std::int64_t count, int threads, Body body) {
     if (first_error) std::rethrow_exception(first_error);
 }
 
-inline constexpr std::int64_t agents_per_block = 2048;
+// Agents per block in a population of n: a power of two from 256 (a batch of streams) to 2048, as large as
+// leaves at least 64 blocks so that threads share the work evenly. It depends on n only, never on the
+// thread count.
+inline std::int64_t block_size(std::int64_t n) noexcept {
+    std::int64_t size = 2048;
+    while (size > 256 && size * 64 > n) size /= 2;
+    return size;
+}
+
+// Calls body(first, last) for every block [first, last) of [0, n), in parallel.
+template <class Body>
+void for_each_block(std::int64_t n, int threads, Body body) {
+    const std::int64_t size = block_size(n);
+    parallel_for((n + size - 1) / size, threads, [&](std::int64_t block) { body(block * size, std::min(n, (block + 1) * size)); });
+}
 
 // Calls body(first, last, partial) for every block [first, last) of [0, n), where `partial` is the block's
 // accumulator (width doubles), and returns the sum of the partials taken in block order.
 template <class Body>
 std::vector<double> reduce_blocks(std::int64_t n, std::size_t width, int threads, Body body) {
-    const std::int64_t blocks = (n + agents_per_block - 1) / agents_per_block;
+    const std::int64_t size = block_size(n), blocks = (n + size - 1) / size;
     std::vector<double> partials(static_cast<std::size_t>(blocks) * width, 0.0);
-    parallel_for(blocks, threads, [&](std::int64_t block) {
+    for_each_block(n, threads, [&](std::int64_t first, std::int64_t last) {
         // Accumulated apart and copied at the end: neighbouring blocks' partials share cache lines, and two
         // threads updating one line per agent would slow each other down many times over.
         std::vector<double> partial(width, 0.0);
-        body(block * agents_per_block, std::min(n, (block + 1) * agents_per_block), partial.data());
-        std::copy(partial.begin(), partial.end(), partials.begin() + block * static_cast<std::ptrdiff_t>(width));
+        body(first, last, partial.data());
+        std::copy(partial.begin(), partial.end(), partials.begin() + first / size * static_cast<std::ptrdiff_t>(width));
     });
     std::vector<double> total(width, 0.0);
     for (std::int64_t block = 0; block < blocks; ++block)

@@ -19,6 +19,14 @@ struct Context {
 
 class Network;
 
+// Wall-clock seconds spent in each part of the steps run so far, for benchmarks and profiles.
+struct PhaseSeconds {
+    double employees = 0;      // events and phase A
+    double customers = 0;      // phase B
+    double word_of_mouth = 0;  // phase C and the end-of-step measurement
+    double firms = 0;          // phase D
+};
+
 class Simulation {
 public:
     Simulation(ModelSpec spec, Context context);
@@ -36,6 +44,7 @@ public:
     // Advances one step and returns its metrics (for tests and embedding; run() is built on it).
     StepMetrics step();
     std::int64_t current_step() const noexcept;
+    const PhaseSeconds& phase_seconds() const noexcept;
     const ModelSpec& spec() const noexcept;
     const Network& network() const noexcept;
 

@@ -63,6 +63,7 @@ struct Simulation::State {
     int firms;
     std::int64_t customers, employees;
     std::int64_t step = 0;
+    PhaseSeconds seconds;
     std::uint64_t seed;
     Network network;
     std::vector<FirmState> firm;
@@ -134,8 +135,8 @@ Simulation::State::State(ModelSpec s, Context c)
     c_firm.assign(n, 0);
     c_perception.resize(n * static_cast<std::size_t>(firms));
     c_experience.assign(n, Experience{});
-    parallel_for((customers + agents_per_block - 1) / agents_per_block, context.threads, [&](std::int64_t block) {
-        for (std::int64_t k = block * agents_per_block; k < std::min(customers, (block + 1) * agents_per_block); ++k) {
+    for_each_block(customers, context.threads, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t k = first; k < last; ++k) {
             Stream rng(seed, Phase::setup_customers, 0, static_cast<std::uint64_t>(k));
             const bool opportunist = rng.bernoulli(spec.customers.opportunist_share);
             const Disposition d = draw_disposition(spec.customers.dispositions, rng);
@@ -230,8 +231,8 @@ void Simulation::State::apply_events(std::vector<double>& breach_size) {
 void Simulation::State::employees_phase() {
     const auto& b = spec.behaviour;
     const auto lambda = static_cast<float>(b.trust_lambda);
-    parallel_for((employees + agents_per_block - 1) / agents_per_block, context.threads, [&](std::int64_t block) {
-        for (std::int64_t e = block * agents_per_block; e < std::min(employees, (block + 1) * agents_per_block); ++e) {
+    for_each_block(employees, context.threads, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t e = first; e < last; ++e) {
             const auto& policy = firm[static_cast<std::size_t>(e_firm[static_cast<std::size_t>(e)])].policy;
             Stream rng(seed, Phase::employees, static_cast<std::uint64_t>(step), static_cast<std::uint64_t>(e));
             auto& p = e_perception[static_cast<std::size_t>(e)];
@@ -578,17 +579,28 @@ Simulation::Simulation(ModelSpec spec, Context context) : state_(std::make_uniqu
 Simulation::~Simulation() = default;
 
 std::int64_t Simulation::current_step() const noexcept { return state_->step; }
+const PhaseSeconds& Simulation::phase_seconds() const noexcept { return state_->seconds; }
 const ModelSpec& Simulation::spec() const noexcept { return state_->spec; }
 const Network& Simulation::network() const noexcept { return state_->network; }
 
 StepMetrics Simulation::step() {
     auto& s = *state_;
     std::vector<double> breach_size(static_cast<std::size_t>(s.firms), 0.0);
+    auto lap = std::chrono::steady_clock::now();
+    const auto time = [&lap](double& seconds) {
+        const auto now = std::chrono::steady_clock::now();
+        seconds += std::chrono::duration<double>(now - lap).count();
+        lap = now;
+    };
     s.apply_events(breach_size);
     s.employees_phase();
+    time(s.seconds.employees);
     auto tally = s.customers_phase(breach_size);
+    time(s.seconds.customers);
     const auto measured = s.word_of_mouth_phase(tally);
+    time(s.seconds.word_of_mouth);
     auto metrics = s.firms_phase(tally, measured);
+    time(s.seconds.firms);
     ++s.step;
     return metrics;
 }
