@@ -29,7 +29,7 @@ private:
 
 // Builds the symmetric CSR of an edge list over n nodes: self-loops dropped, duplicate edges merged,
 // neighbours sorted by id (so the result does not depend on the order edges were produced in).
-Network from_edges(std::int64_t n, std::vector<Edge> edges);
+Network from_edges(std::int64_t n, std::vector<Edge> edges, int threads = 1);
 
 // Builds the static network the spec asks for (empty for none and well_mixed). Edge-list files are read
 // by the scenario loader into spec.edges; the engine never opens files.

@@ -15,28 +15,46 @@ Network::Network(std::vector<std::int64_t> offsets, std::vector<std::int32_t> ta
         throw InternalError("Network: offsets do not match targets");
 }
 
-Network from_edges(std::int64_t n, std::vector<Edge> edges) {
-    for (auto& e : edges)
-        if (e.a > e.b) std::swap(e.a, e.b);
-    std::erase_if(edges, [](const Edge& e) { return e.a == e.b; });
-    const auto by_ends = [](const Edge& x, const Edge& y) { return x.a != y.a ? x.a < y.a : x.b < y.b; };
-    if (!std::is_sorted(edges.begin(), edges.end(), by_ends)) std::sort(edges.begin(), edges.end(), by_ends);
-    edges.erase(std::unique(edges.begin(), edges.end(), [](const Edge& x, const Edge& y) { return x.a == y.a && x.b == y.b; }),
-                edges.end());
-
+Network from_edges(std::int64_t n, std::vector<Edge> edges, int threads) {
+    // Each edge is written at both ends, then each node's list is sorted and its duplicates merged: sorting
+    // n short lists is much faster than sorting the edge list, and the result is the same.
     std::vector<std::int64_t> offsets(static_cast<std::size_t>(n) + 1, 0);
-    for (const auto& e : edges) {
-        ++offsets[static_cast<std::size_t>(e.a) + 1];
-        ++offsets[static_cast<std::size_t>(e.b) + 1];
-    }
+    for (const auto& e : edges)
+        if (e.a != e.b) {
+            ++offsets[static_cast<std::size_t>(e.a) + 1];
+            ++offsets[static_cast<std::size_t>(e.b) + 1];
+        }
     for (std::size_t i = 1; i < offsets.size(); ++i) offsets[i] += offsets[i - 1];
-    // Filling in sorted edge order leaves every neighbour list sorted: first the smaller ids, then the larger.
+    // offsets[i] serves as node i's fill cursor (no second array at the peak of memory); once filled it
+    // points at the end of i's list, the start of i + 1's, so shifting by one restores the offsets.
     std::vector<std::int32_t> targets(static_cast<std::size_t>(offsets.back()));
-    std::vector<std::int64_t> next(offsets.begin(), offsets.end() - 1);
-    for (const auto& e : edges) {
-        targets[static_cast<std::size_t>(next[static_cast<std::size_t>(e.a)]++)] = e.b;
-        targets[static_cast<std::size_t>(next[static_cast<std::size_t>(e.b)]++)] = e.a;
+    for (const auto& e : edges)
+        if (e.a != e.b) {
+            targets[static_cast<std::size_t>(offsets[static_cast<std::size_t>(e.a)]++)] = e.b;
+            targets[static_cast<std::size_t>(offsets[static_cast<std::size_t>(e.b)]++)] = e.a;
+        }
+    std::vector<Edge>().swap(edges);
+    std::copy_backward(offsets.begin(), offsets.end() - 1, offsets.end());
+    offsets[0] = 0;
+
+    std::vector<std::int64_t> kept(static_cast<std::size_t>(n));  // list lengths without duplicates
+    for_each_block(n, threads, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t i = first; i < last; ++i) {
+            const auto begin = targets.begin() + offsets[static_cast<std::size_t>(i)], end = targets.begin() + offsets[static_cast<std::size_t>(i) + 1];
+            std::sort(begin, end);
+            kept[static_cast<std::size_t>(i)] = std::unique(begin, end) - begin;
+        }
+    });
+    std::int64_t written = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const auto from = offsets[static_cast<std::size_t>(i)];
+        offsets[static_cast<std::size_t>(i)] = written;
+        std::copy_n(targets.begin() + from, kept[static_cast<std::size_t>(i)], targets.begin() + written);
+        written += kept[static_cast<std::size_t>(i)];
     }
+    offsets[static_cast<std::size_t>(n)] = written;
+    targets.resize(static_cast<std::size_t>(written));
+    targets.shrink_to_fit();
     return Network(std::move(offsets), std::move(targets));
 }
 
@@ -109,8 +127,9 @@ std::vector<Edge> barabasi_albert(std::int64_t n, std::int64_t m, std::uint64_t 
             ends.push_back(b);
         }
     std::vector<std::int32_t> chosen;
+    StreamBatch streams(seed, Phase::network, 0, static_cast<std::uint32_t>((m + 1) / 2));  // m 64-bit draws
     for (std::int64_t v = core; v < n; ++v) {
-        Stream rng(seed, Phase::network, 0, static_cast<std::uint64_t>(v));
+        Stream rng = streams(static_cast<std::uint64_t>(v));
         chosen.clear();
         while (static_cast<std::int64_t>(chosen.size()) < m) {
             const auto target = ends[rng.below(ends.size())];
@@ -132,13 +151,13 @@ Network build_network(const NetworkSpec& spec, std::int64_t customers, std::uint
     const auto k = static_cast<std::int64_t>(std::llround(spec.mean_degree));
     switch (spec.kind) {
         case Kind::none:
-        case Kind::well_mixed: return from_edges(customers, {});
-        case Kind::erdos_renyi: return from_edges(customers, erdos_renyi(customers, spec.mean_degree, seed, threads));
-        case Kind::watts_strogatz: return from_edges(customers, watts_strogatz(customers, k, spec.rewire, seed, threads));
-        case Kind::barabasi_albert: return from_edges(customers, barabasi_albert(customers, k / 2, seed));
+        case Kind::well_mixed: return from_edges(customers, {}, threads);
+        case Kind::erdos_renyi: return from_edges(customers, erdos_renyi(customers, spec.mean_degree, seed, threads), threads);
+        case Kind::watts_strogatz: return from_edges(customers, watts_strogatz(customers, k, spec.rewire, seed, threads), threads);
+        case Kind::barabasi_albert: return from_edges(customers, barabasi_albert(customers, k / 2, seed), threads);
         case Kind::edge_list:
             if (!spec.edges) throw InternalError("edge_list network without loaded edges");
-            return from_edges(customers, *spec.edges);
+            return from_edges(customers, *spec.edges, threads);
     }
     throw InternalError("unknown network kind");
 }
