@@ -38,25 +38,27 @@ def short(name: str) -> str:
 def main(model_json: str, sweep_json: str | None) -> None:
     context, bench = runs(model_json)
     bench = {short(k): v for k, v in bench.items()}
-    rate, ratio, speedup = {}, {}, {}
+    rate, ratio, speedup, alone = {}, {}, {}, {}
     for name, b in bench.items():
         if m := re.fullmatch(r"BM_(Model|Reference)/(\d+)/(\d)", name):
             key = (int(m.group(2)), int(m.group(3)))
             rate[(m.group(1), *key)] = b["items_per_second"]
             if m.group(1) == "Model":
                 ratio[key] = b.get("vs_reference", float("nan"))
+                alone[key] = (b.get("customers_vs_reference", float("nan")), b.get("word_of_mouth_vs_reference", float("nan")))
                 if "vs_1_thread" in b:
                     speedup[key[0]] = b["vs_1_thread"]
     sizes = sorted({n for _, n, _ in rate})
 
-    table = ["| customers | threads | model (customer-steps/s) | reference kernel | model / reference | 2 threads / 1 thread |",
-             "|---:|---:|---:|---:|---:|---:|"]
+    table = ["| customers | threads | model (customer-steps/s) | reference kernel | model / reference | 2 threads / 1 thread "
+             "| customers' phase alone / reference | word of mouth alone / reference |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n in sizes:
         for t in (1, 2):
             if ("Model", n, t) in rate:
                 s = f"{speedup[n]:.2f}" if t == 2 and n in speedup else ""
                 table.append(f"| {n:,} | {t} | {rate[('Model', n, t)] / 1e6:.2f} M | {rate.get(('Reference', n, t), float('nan')) / 1e6:.1f} M "
-                             f"| {100 * ratio[(n, t)]:.1f}% | {s} |")
+                             f"| {100 * ratio[(n, t)]:.1f}% | {s} | {100 * alone[(n, t)][0]:.0f}% | {100 * alone[(n, t)][1]:.0f}% |")
 
     memory = ["| customers | peak RSS | bytes per customer (net of the process) | edge ends per customer | of the budget (150 B + 4 B per edge end) |",
               "|---:|---:|---:|---:|---:|"]
@@ -118,9 +120,11 @@ def main(model_json: str, sweep_json: str | None) -> None:
 
     lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
     field = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lscpu.splitlines())}
-    machine = (f"{field.get('Model name', '?')} ({field.get('Vendor ID', '?')}, family {field.get('CPU family', '?')}), "
-               f"{field.get('CPU(s)', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, L2 {field.get('L2 cache', '?')}, "
-               f"L3 {field.get('L3 cache', '?')}, {field.get('Hypervisor vendor', 'no')} virtual machine")
+    details = [f"{field.get('CPU(s)', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz"]
+    details += [f"{level} {field[level + ' cache']}" for level in ("L2", "L3") if level + " cache" in field]
+    if "Hypervisor vendor" in field:
+        details.append(f"{field['Hypervisor vendor']} virtual machine")
+    machine = f"{field.get('Model name', '?')} ({field.get('Vendor ID', '?')}, family {field.get('CPU family', '?')}), {', '.join(details)}"
     section = f"""{BEGIN}
 Measured {context.get('date', '')[:16].replace('T', ' ')} on {machine}, shared with other work;
 {'medians of 3 repetitions' if any(b.get('run_type') == 'aggregate' for b in bench.values()) else 'one repetition'} of a Release build.

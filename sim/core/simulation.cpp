@@ -571,8 +571,9 @@ double Simulation::estimated_memory_bytes(const ModelSpec& spec) {
         case NetworkSpec::Kind::edge_list: edge_ends = spec.network.edges ? 2.0 * static_cast<double>(spec.network.edges->size()) : 0; break;
         default: edge_ends = spec.network.mean_degree * static_cast<double>(spec.customers.count);
     }
-    // Each edge end: 4 bytes in the network, and at its construction 4 more in the edge list it is built from.
-    return per_customer * static_cast<double>(spec.customers.count) + per_employee * employees + 8 * edge_ends;
+    // Each edge end: 4 bytes in the network. At its construction, the generators' per-block edge lists (4 bytes
+    // per end, and half as much again, on average, of growth slack) are concatenated into one (4 more).
+    return per_customer * static_cast<double>(spec.customers.count) + per_employee * employees + 10 * edge_ends;
 }
 
 Simulation::Simulation(ModelSpec spec, Context context) : state_(std::make_unique<State>(std::move(spec), std::move(context))) {}
