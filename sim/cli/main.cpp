@@ -136,6 +136,10 @@ int run_sweep(SweepCommand command, const std::string& binary) {
 #endif
     }
     const auto scenario = sweep::prepare_sweep(options);
+    if (const int cores = omp_get_num_procs(); options.jobs * options.threads_per_run > cores)
+        std::cerr << "trustsim: note: --jobs " << options.jobs << " x --threads-per-run " << options.threads_per_run << " threads on " << cores
+                  << " cores; threads waiting for a core slow every run down (results are not affected). For the fastest sweep use "
+                     "--jobs " << cores << " --threads-per-run 1.\n";
     const auto pending = sweep::pending_runs(scenario, options);
     std::size_t taken = 0;  // execute_runs serialises calls to next
     const sweep::NextRun next = [&]() -> std::optional<std::int64_t> {

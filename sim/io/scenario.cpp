@@ -855,13 +855,14 @@ LoadedScenario load_scenario_file(const std::string& path, const std::vector<std
     return load_scenario_text(text.str(), path, overrides, fs::path(path).parent_path().string());
 }
 
-void check_fits_in_memory(const LoadedScenario& scenario, int concurrent) {
+void check_fits_in_memory(const LoadedScenario& scenario, int concurrent, const std::string& which) {
     const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
     const double needed = Simulation::estimated_memory_bytes(scenario.spec) * std::max(1, concurrent);
     if (physical > 0 && needed > 0.9 * physical) {
         const auto gib = [](double bytes) { return format_number(std::round(bytes / (1 << 30) * 10) / 10) + " GiB"; };
         throw UserError({scenario.name, 0, 0, "customers.count"},
-                        "the run" + std::string(concurrent > 1 ? "s at once" : "") + " would need about " + gib(needed) + " of memory, and this machine has " + gib(physical),
+                        which + (concurrent > 1 ? " (" + std::to_string(concurrent) + " at once)" : "") + " would need about " + gib(needed) +
+                            " of memory, and this machine has " + gib(physical),
                         "reduce customers.count or network.mean_degree" + std::string(concurrent > 1 ? ", or run fewer runs at once (--jobs)" : ""));
     }
 }

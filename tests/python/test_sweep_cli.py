@@ -134,3 +134,12 @@ def test_slurm_scripts_are_written_without_submitting(scenario, tmp_path):
     assert "#SBATCH --array=0-3" in script and "#SBATCH --partition=short" in script and '--shard "$SLURM_ARRAY_TASK_ID/4"' in script
     assert "afterok" in out
     assert "merge" in (tmp_path / "cluster" / "slurm" / "merge.sbatch").read_text()
+
+
+def test_a_sweep_point_too_large_for_memory_is_refused_before_any_run(tmp_path):
+    scenario = tmp_path / "sizes.yaml"
+    scenario.write_text(SWEEP.split("sweep:")[0] + "sweep:\n  points:\n    - {customers.count: 1000}\n    - {customers.count: 2000000000}\n")
+    result = trustsim("sweep", scenario, "-o", tmp_path / "out", "-q", check=False)
+    assert result.returncode == 1
+    assert "sweep point 1 would need about" in result.stderr and "customers.count" in result.stderr
+    assert not (tmp_path / "out").exists()

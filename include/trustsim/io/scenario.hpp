@@ -50,7 +50,7 @@ SweepRun sweep_run(const LoadedScenario& scenario, std::int64_t run);
 LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run);
 
 // Refuses, up front, a scenario whose `concurrent` runs at once would not fit in this machine's memory.
-void check_fits_in_memory(const LoadedScenario& scenario, int concurrent = 1);
+void check_fits_in_memory(const LoadedScenario& scenario, int concurrent = 1, const std::string& which = "the run");
 
 // The resolved scenario as YAML: every field, defaults included, in the scenario format.
 std::string resolved_yaml(const ModelSpec& spec);
