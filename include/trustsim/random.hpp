@@ -112,7 +112,7 @@ public:
     // The stream of `agent`; visiting agents in increasing order computes each block once.
     Stream operator()(std::uint64_t agent) {
         if (agent < first_ || agent >= first_ + agents) fill(agent);
-        return {seed_, phase_, step_, agent, &blocks_[(agent - first_) * blocks_per_agent_], blocks_per_agent_};
+        return {seed_, phase_, step_, agent, blocks_.data() + (agent - first_) * blocks_per_agent_, blocks_per_agent_};
     }
 
     static constexpr std::uint64_t agents = 256;
