@@ -4,11 +4,9 @@ namespace trustsim {
 namespace {
 
 // Philox4x32-10 of `lanes` counters at once, held as four arrays of words: the same rounds as philox4x32,
-// written so that the compiler vectorises them. Cloned for AVX-512 and AVX2, picked at load time; integer
-// arithmetic, so every clone gives the same bits.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void philox4x32_lanes(std::uint32_t* __restrict x0, std::uint32_t* __restrict x1, std::uint32_t* __restrict x2,
-                      std::uint32_t* __restrict x3, std::size_t lanes, std::array<std::uint32_t, 2> key) {
+// written so that the compiler vectorises them.
+[[gnu::always_inline]] inline void philox_rounds(std::uint32_t* __restrict x0, std::uint32_t* __restrict x1, std::uint32_t* __restrict x2,
+                                                 std::uint32_t* __restrict x3, std::size_t lanes, std::array<std::uint32_t, 2> key) {
     constexpr std::uint32_t mul0 = 0xD2511F53u, mul1 = 0xCD9E8D57u;
     constexpr std::uint32_t weyl0 = 0x9E3779B9u, weyl1 = 0xBB67AE85u;
     for (int round = 0; round < 10; ++round) {
@@ -27,6 +25,30 @@ void philox4x32_lanes(std::uint32_t* __restrict x0, std::uint32_t* __restrict x1
     }
 }
 
+// The same rounds compiled for AVX-512, AVX2 and the baseline; the best the processor has is picked on first
+// use. Integer arithmetic, so every version gives the same bits. (Not target_clones: its load-time resolver
+// runs before ThreadSanitizer is ready.)
+using PhiloxLanes = void (*)(std::uint32_t*, std::uint32_t*, std::uint32_t*, std::uint32_t*, std::size_t, std::array<std::uint32_t, 2>);
+[[gnu::target("avx512f")]] void philox_lanes_avx512(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
+                                                    std::array<std::uint32_t, 2> key) {
+    philox_rounds(x0, x1, x2, x3, lanes, key);
+}
+[[gnu::target("avx2")]] void philox_lanes_avx2(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
+                                               std::array<std::uint32_t, 2> key) {
+    philox_rounds(x0, x1, x2, x3, lanes, key);
+}
+void philox_lanes_baseline(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
+                           std::array<std::uint32_t, 2> key) {
+    philox_rounds(x0, x1, x2, x3, lanes, key);
+}
+
+PhiloxLanes best_philox_lanes() {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return philox_lanes_avx512;
+    if (__builtin_cpu_supports("avx2")) return philox_lanes_avx2;
+    return philox_lanes_baseline;
+}
+
 }  // namespace
 
 StreamBatch::StreamBatch(std::uint64_t seed, Phase phase, std::uint64_t step, std::uint32_t blocks_per_agent)
@@ -41,7 +63,8 @@ void StreamBatch::fill(std::uint64_t first) {
             x[0][lane] = block;
             for (std::size_t word = 1; word < 4; ++word) x[word][lane] = counter[word];
         }
-        philox4x32_lanes(x[0].data(), x[1].data(), x[2].data(), x[3].data(), agents, Stream::key(seed_));
+        static const PhiloxLanes philox_lanes = best_philox_lanes();
+        philox_lanes(x[0].data(), x[1].data(), x[2].data(), x[3].data(), agents, Stream::key(seed_));
         for (std::uint64_t lane = 0; lane < agents; ++lane)
             blocks_[lane * blocks_per_agent_ + block] = {x[0][lane], x[1][lane], x[2][lane], x[3][lane]};
     }
