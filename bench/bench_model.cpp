@@ -270,7 +270,7 @@ void peak_memory(benchmark::State& state, std::int64_t customers) {
     state.counters["bytes_per_customer"] = (peak - base) / n;
     state.counters["edge_ends_per_customer"] = ends / n;
     state.counters["vs_budget"] = (peak - base) / (150 * n + 4 * ends);
-    state.counters["vs_estimate"] = peak / estimate;
+    state.counters["vs_estimate"] = (peak - base) / estimate;
 }
 
 // Peak resident bytes of this process image. Not getrusage: its maximum carries over from the process

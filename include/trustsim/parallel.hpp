@@ -27,12 +27,13 @@ void parallel_for(std::int64_t count, int threads, Body body) {
     if (first_error) std::rethrow_exception(first_error);
 }
 
-// Agents per block in a population of n: a power of two from 256 (a batch of streams) to 2048, as large as
-// leaves at least 64 blocks so that threads share the work evenly. It depends on n only, never on the
-// thread count.
+// Agents per block in a population of n: a power of two from 256 (a batch of streams) to 2048, the largest
+// that leaves at least 64 blocks (or 256 when n is under 16,384), so that threads share the work evenly.
+// It depends on n only, never on the thread count.
+inline constexpr std::int64_t smallest_block = 256, largest_block = 2048;
 inline std::int64_t block_size(std::int64_t n) noexcept {
-    std::int64_t size = 2048;
-    while (size > 256 && size * 64 > n) size /= 2;
+    std::int64_t size = largest_block;
+    while (size > smallest_block && size * 64 > n) size /= 2;
     return size;
 }
 

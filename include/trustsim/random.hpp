@@ -105,6 +105,7 @@ private:
 // Streams of consecutive agents in one phase of one step, whose first blocks are computed for a few
 // hundred agents at a time: a loop without branches, which the compiler vectorises and whose latencies
 // overlap. An agent's stream is the same as Stream(seed, phase, step, agent); only the speed differs.
+// A stream it returns reads the batch's blocks: use it before asking the batch for another agent's.
 class StreamBatch {
 public:
     StreamBatch(std::uint64_t seed, Phase phase, std::uint64_t step, std::uint32_t blocks_per_agent);

@@ -136,7 +136,7 @@ int run_sweep(SweepCommand command, const std::string& binary) {
 #endif
     }
     const auto scenario = sweep::prepare_sweep(options);
-    if (const int cores = omp_get_num_procs(); options.jobs * options.threads_per_run > cores)
+    if (const int cores = omp_get_num_procs(); std::int64_t{options.jobs} * options.threads_per_run > cores)
         std::cerr << "trustsim: note: --jobs " << options.jobs << " x --threads-per-run " << options.threads_per_run << " threads on " << cores
                   << " cores; threads waiting for a core slow every run down (results are not affected). For the fastest sweep use "
                      "--jobs " << cores << " --threads-per-run 1.\n";

@@ -53,6 +53,7 @@ Network from_edges(std::int64_t n, std::vector<Edge> edges, int threads) {
         written += kept[static_cast<std::size_t>(i)];
     }
     offsets[static_cast<std::size_t>(n)] = written;
+    std::vector<std::int64_t>().swap(kept);  // before shrinking, which copies the targets
     targets.resize(static_cast<std::size_t>(written));
     targets.shrink_to_fit();
     return Network(std::move(offsets), std::move(targets));

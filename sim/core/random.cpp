@@ -25,10 +25,15 @@ namespace {
     }
 }
 
-// The same rounds compiled for AVX-512, AVX2 and the baseline; the best the processor has is picked on first
-// use. Integer arithmetic, so every version gives the same bits. (Not target_clones: its load-time resolver
+// The same rounds compiled for AVX-512, AVX2 (on x86-64) and the baseline; the best the processor has is
+// picked on first use. Integer arithmetic, so every version gives the same bits. (Not target_clones: its load-time resolver
 // runs before ThreadSanitizer is ready.)
 using PhiloxLanes = void (*)(std::uint32_t*, std::uint32_t*, std::uint32_t*, std::uint32_t*, std::size_t, std::array<std::uint32_t, 2>);
+void philox_lanes_baseline(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
+                           std::array<std::uint32_t, 2> key) {
+    philox_rounds(x0, x1, x2, x3, lanes, key);
+}
+#if defined(__x86_64__)
 [[gnu::target("avx512f")]] void philox_lanes_avx512(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
                                                     std::array<std::uint32_t, 2> key) {
     philox_rounds(x0, x1, x2, x3, lanes, key);
@@ -37,15 +42,14 @@ using PhiloxLanes = void (*)(std::uint32_t*, std::uint32_t*, std::uint32_t*, std
                                                std::array<std::uint32_t, 2> key) {
     philox_rounds(x0, x1, x2, x3, lanes, key);
 }
-void philox_lanes_baseline(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
-                           std::array<std::uint32_t, 2> key) {
-    philox_rounds(x0, x1, x2, x3, lanes, key);
-}
+#endif
 
 PhiloxLanes best_philox_lanes() {
+#if defined(__x86_64__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return philox_lanes_avx512;
     if (__builtin_cpu_supports("avx2")) return philox_lanes_avx2;
+#endif
     return philox_lanes_baseline;
 }
 

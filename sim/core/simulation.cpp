@@ -92,6 +92,7 @@ struct Simulation::State {
 
     // Calls visit(k, stream, partial) for every customer k with its stream of `phase` in this step (the first
     // `blocks_ahead` blocks computed in batches), in fixed blocks; returns the sum of the blocks' partials.
+    static_assert(smallest_block % StreamBatch::agents == 0, "a batch of streams computed ahead must not straddle two blocks");
     template <class Visit>
     std::vector<double> reduce_customers(Phase phase, std::uint32_t blocks_ahead, std::size_t width, const Visit& visit) {
         return reduce_blocks(customers, width, context.threads, [&](std::int64_t first, std::int64_t last, double* partial) {
@@ -356,7 +357,9 @@ std::vector<double> Simulation::State::word_of_mouth_phase(std::vector<double>& 
 
     const auto heard_width = static_cast<std::size_t>(firms) * 2;
     constexpr std::int64_t prefetch_distance = 4;
-    constexpr std::uint32_t blocks_per_listener = 2;  // a word per message, about 3.5 messages at the defaults
+    // Blocks of each listener's stream to compute ahead: two words per drawn contact (well mixed), then a
+    // word per message (about 3.5 at the defaults).
+    const auto blocks_per_listener = static_cast<std::uint32_t>(!spreads ? 0 : well_mixed ? std::min<std::int64_t>(8, 1 + (contacts + 1) / 2) : 1);
     const auto listen = [&](std::int64_t j, Stream& rng, double* sum) {
         // The records of a later customer's contacts are fetched now, so that their cache misses overlap
         // with this customer's work instead of stalling the next.
@@ -572,8 +575,10 @@ double Simulation::estimated_memory_bytes(const ModelSpec& spec) {
         default: edge_ends = spec.network.mean_degree * static_cast<double>(spec.customers.count);
     }
     // Each edge end: 4 bytes in the network. At its construction, the generators' per-block edge lists (4 bytes
-    // per end, and half as much again, on average, of growth slack) are concatenated into one (4 more).
-    return per_customer * static_cast<double>(spec.customers.count) + per_employee * employees + 10 * edge_ends;
+    // per end, and half as much again, on average, of growth slack) are concatenated into one (4 more); an
+    // edge-list file's edges are held by the scenario and copied for construction (8 bytes per end).
+    const double construction = spec.network.kind == NetworkSpec::Kind::edge_list ? 12 : 10;
+    return per_customer * static_cast<double>(spec.customers.count) + per_employee * employees + construction * edge_ends;
 }
 
 Simulation::Simulation(ModelSpec spec, Context context) : state_(std::make_unique<State>(std::move(spec), std::move(context))) {}

@@ -809,7 +809,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
         auto point = overrides;
         for (auto& o : point_overrides(loaded.sweep, p)) point.push_back(std::move(o));
         try {
-            load(text, name, point, base_dir, false);
+            loaded.sweep.point_bytes.push_back(Simulation::estimated_memory_bytes(load(text, name, point, base_dir, false).spec));
         } catch (const UserError& e) {
             reader.fail(root["sweep"], "sweep", "point " + std::to_string(p) + " is not a valid scenario: " + format_error(e),
                         "check the sweep's parameter names and values");
@@ -855,16 +855,32 @@ LoadedScenario load_scenario_file(const std::string& path, const std::vector<std
     return load_scenario_text(text.str(), path, overrides, fs::path(path).parent_path().string());
 }
 
-void check_fits_in_memory(const LoadedScenario& scenario, int concurrent, const std::string& which) {
+namespace {
+
+void check_memory(const std::string& scenario, double needed, const std::string& which, int concurrent) {
     const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
-    const double needed = Simulation::estimated_memory_bytes(scenario.spec) * std::max(1, concurrent);
     if (physical > 0 && needed > 0.9 * physical) {
         const auto gib = [](double bytes) { return format_number(std::round(bytes / (1 << 30) * 10) / 10) + " GiB"; };
-        throw UserError({scenario.name, 0, 0, "customers.count"},
-                        which + (concurrent > 1 ? " (" + std::to_string(concurrent) + " at once)" : "") + " would need about " + gib(needed) +
-                            " of memory, and this machine has " + gib(physical),
+        throw UserError({scenario, 0, 0, "customers.count"}, which + " would need about " + gib(needed) + " of memory, and this machine has " + gib(physical),
                         "reduce customers.count or network.mean_degree" + std::string(concurrent > 1 ? ", or run fewer runs at once (--jobs)" : ""));
     }
+}
+
+}  // namespace
+
+void check_fits_in_memory(const LoadedScenario& scenario) {
+    check_memory(scenario.name, Simulation::estimated_memory_bytes(scenario.spec), "the run", 1);
+}
+
+void check_sweep_fits_in_memory(const LoadedScenario& scenario, int concurrent) {
+    const auto& bytes = scenario.sweep.point_bytes;
+    if (bytes.empty()) return;
+    const auto largest = std::max_element(bytes.begin(), bytes.end());
+    const auto runs = std::max(1, concurrent);
+    check_memory(scenario.name, *largest * runs,
+                 (scenario.sweep.parameters.empty() ? std::string("the run") : "a run of sweep point " + std::to_string(largest - bytes.begin())) +
+                     (runs > 1 ? ", " + std::to_string(runs) + " at once," : ""),
+                 runs);
 }
 
 std::string resolved_yaml(const ModelSpec& spec) {

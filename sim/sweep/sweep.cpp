@@ -188,15 +188,7 @@ std::vector<RunResult> read_results(const std::string& outdir, bool values) {
 
 io::LoadedScenario prepare_sweep(const SweepOptions& options) {
     auto scenario = io::load_scenario_file(options.scenario, options.overrides);
-    io::check_fits_in_memory(scenario, options.jobs);
-    // A sweep over the population's size or its network's density is checked at each of its points.
-    const auto& parameters = scenario.sweep.parameters;
-    if (std::any_of(parameters.begin(), parameters.end(), [](const std::string& key) {
-            return key.starts_with("customers.count") || key.starts_with("network.") || key.ends_with(".employees");
-        }))
-        for (std::int64_t point = 0; point < static_cast<std::int64_t>(scenario.sweep.points.size()); ++point)
-            io::check_fits_in_memory(io::load_sweep_run(scenario, point * scenario.sweep.replicates), options.jobs,
-                                     "the runs of sweep point " + std::to_string(point));
+    io::check_sweep_fits_in_memory(scenario, options.jobs);
     const fs::path outdir(options.outdir);
     const auto stored = outdir / "scenario.yaml";
     if (fs::exists(stored)) {

@@ -19,6 +19,7 @@ struct SweepSpec {
     std::vector<std::string> parameters;           // key paths, as for --set
     std::vector<std::vector<std::string>> points;  // points[p][k]: the YAML text of parameter k at point p
     std::string resolved_yaml;                     // the sweep section, normalised (part of the sweep's identity)
+    std::vector<double> point_bytes;               // each point's peak memory (Simulation::estimated_memory_bytes)
 
     std::int64_t runs() const noexcept { return static_cast<std::int64_t>(points.size()) * replicates; }
 };
@@ -49,8 +50,10 @@ SweepRun sweep_run(const LoadedScenario& scenario, std::int64_t run);
 // The scenario of one run of a sweep: the base scenario with the point's values and the run's seed.
 LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run);
 
-// Refuses, up front, a scenario whose `concurrent` runs at once would not fit in this machine's memory.
-void check_fits_in_memory(const LoadedScenario& scenario, int concurrent = 1, const std::string& which = "the run");
+// Refuses, up front, a scenario whose run would not fit in this machine's memory.
+void check_fits_in_memory(const LoadedScenario& scenario);
+// The same for a sweep's largest point, with `concurrent` runs at once.
+void check_sweep_fits_in_memory(const LoadedScenario& scenario, int concurrent);
 
 // The resolved scenario as YAML: every field, defaults included, in the scenario format.
 std::string resolved_yaml(const ModelSpec& spec);
