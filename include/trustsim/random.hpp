@@ -24,18 +24,25 @@ enum class Phase : std::uint32_t {
     sweep = 10,  // sampling of sweep points
 };
 
+// Philox4x32-10 in rounds: each round mixes a counter (four words) with the key, which is then bumped by the
+// Weyl constants. philox4x32 runs the ten rounds on one counter; StreamBatch on many counters at once.
+inline constexpr int philox_rounds = 10;
+inline void philox_bump_key(std::array<std::uint32_t, 2>& key) noexcept {
+    key[0] += 0x9E3779B9u;
+    key[1] += 0xBB67AE85u;
+}
+inline void philox_round(std::uint32_t& x0, std::uint32_t& x1, std::uint32_t& x2, std::uint32_t& x3, std::array<std::uint32_t, 2> key) noexcept {
+    const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * x0;
+    const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * x2;
+    x0 = static_cast<std::uint32_t>(p1 >> 32) ^ x1 ^ key[0];
+    x1 = static_cast<std::uint32_t>(p1);
+    x2 = static_cast<std::uint32_t>(p0 >> 32) ^ x3 ^ key[1];
+    x3 = static_cast<std::uint32_t>(p0);
+}
+
 // Philox4x32-10: maps a 128-bit counter and a 64-bit key to 128 random bits.
-inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr, std::array<std::uint32_t, 2> key) {
-    constexpr std::uint32_t mul0 = 0xD2511F53u, mul1 = 0xCD9E8D57u;
-    constexpr std::uint32_t weyl0 = 0x9E3779B9u, weyl1 = 0xBB67AE85u;
-    for (int round = 0; round < 10; ++round) {
-        const std::uint64_t p0 = std::uint64_t{mul0} * ctr[0];
-        const std::uint64_t p1 = std::uint64_t{mul1} * ctr[2];
-        ctr = {static_cast<std::uint32_t>(p1 >> 32) ^ ctr[1] ^ key[0], static_cast<std::uint32_t>(p1),
-               static_cast<std::uint32_t>(p0 >> 32) ^ ctr[3] ^ key[1], static_cast<std::uint32_t>(p0)};
-        key[0] += weyl0;
-        key[1] += weyl1;
-    }
+inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr, std::array<std::uint32_t, 2> key) noexcept {
+    for (int round = 0; round < philox_rounds; ++round, philox_bump_key(key)) philox_round(ctr[0], ctr[1], ctr[2], ctr[3], key);
     return ctr;
 }
 

@@ -3,48 +3,34 @@
 namespace trustsim {
 namespace {
 
-// Philox4x32-10 of `lanes` counters at once, held as four arrays of words: the same rounds as philox4x32,
-// written so that the compiler vectorises them.
-[[gnu::always_inline]] inline void philox_rounds(std::uint32_t* __restrict x0, std::uint32_t* __restrict x1, std::uint32_t* __restrict x2,
-                                                 std::uint32_t* __restrict x3, std::size_t lanes, std::array<std::uint32_t, 2> key) {
-    constexpr std::uint32_t mul0 = 0xD2511F53u, mul1 = 0xCD9E8D57u;
-    constexpr std::uint32_t weyl0 = 0x9E3779B9u, weyl1 = 0xBB67AE85u;
-    for (int round = 0; round < 10; ++round) {
-        for (std::size_t i = 0; i < lanes; ++i) {
-            const std::uint64_t p0 = std::uint64_t{mul0} * x0[i];
-            const std::uint64_t p1 = std::uint64_t{mul1} * x2[i];
-            const std::uint32_t y0 = static_cast<std::uint32_t>(p1 >> 32) ^ x1[i] ^ key[0];
-            const std::uint32_t y2 = static_cast<std::uint32_t>(p0 >> 32) ^ x3[i] ^ key[1];
-            x1[i] = static_cast<std::uint32_t>(p1);
-            x3[i] = static_cast<std::uint32_t>(p0);
-            x0[i] = y0;
-            x2[i] = y2;
-        }
-        key[0] += weyl0;
-        key[1] += weyl1;
-    }
+// Philox4x32-10 of `lanes` counters at once, held as four arrays of words, round by round so that the
+// compiler vectorises each round across the counters.
+[[gnu::always_inline]] inline void philox_lanes(std::uint32_t* __restrict x0, std::uint32_t* __restrict x1, std::uint32_t* __restrict x2,
+                                                std::uint32_t* __restrict x3, std::size_t lanes, std::array<std::uint32_t, 2> key) {
+    for (int round = 0; round < philox_rounds; ++round, philox_bump_key(key))
+        for (std::size_t i = 0; i < lanes; ++i) philox_round(x0[i], x1[i], x2[i], x3[i], key);
 }
 
 // The same rounds compiled for AVX-512, AVX2 (on x86-64) and the baseline; the best the processor has is
-// picked on first use. Integer arithmetic, so every version gives the same bits. (Not target_clones: its load-time resolver
-// runs before ThreadSanitizer is ready.)
-using PhiloxLanes = void (*)(std::uint32_t*, std::uint32_t*, std::uint32_t*, std::uint32_t*, std::size_t, std::array<std::uint32_t, 2>);
+// picked on first use. Integer arithmetic, so every version gives the same bits. (Not target_clones: its
+// load-time resolver runs before ThreadSanitizer is ready.)
+using PhiloxLanesFunction = void (*)(std::uint32_t*, std::uint32_t*, std::uint32_t*, std::uint32_t*, std::size_t, std::array<std::uint32_t, 2>);
 void philox_lanes_baseline(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
                            std::array<std::uint32_t, 2> key) {
-    philox_rounds(x0, x1, x2, x3, lanes, key);
+    philox_lanes(x0, x1, x2, x3, lanes, key);
 }
 #if defined(__x86_64__)
 [[gnu::target("avx512f")]] void philox_lanes_avx512(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
                                                     std::array<std::uint32_t, 2> key) {
-    philox_rounds(x0, x1, x2, x3, lanes, key);
+    philox_lanes(x0, x1, x2, x3, lanes, key);
 }
 [[gnu::target("avx2")]] void philox_lanes_avx2(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
                                                std::array<std::uint32_t, 2> key) {
-    philox_rounds(x0, x1, x2, x3, lanes, key);
+    philox_lanes(x0, x1, x2, x3, lanes, key);
 }
 #endif
 
-PhiloxLanes best_philox_lanes() {
+PhiloxLanesFunction best_philox_lanes() {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return philox_lanes_avx512;
@@ -67,8 +53,8 @@ void StreamBatch::fill(std::uint64_t first) {
             x[0][lane] = block;
             for (std::size_t word = 1; word < 4; ++word) x[word][lane] = counter[word];
         }
-        static const PhiloxLanes philox_lanes = best_philox_lanes();
-        philox_lanes(x[0].data(), x[1].data(), x[2].data(), x[3].data(), agents, Stream::key(seed_));
+        static const PhiloxLanesFunction lanes_function = best_philox_lanes();
+        lanes_function(x[0].data(), x[1].data(), x[2].data(), x[3].data(), agents, Stream::key(seed_));
         for (std::uint64_t lane = 0; lane < agents; ++lane)
             blocks_[lane * blocks_per_agent_ + block] = {x[0][lane], x[1][lane], x[2][lane], x[3][lane]};
     }
