@@ -445,24 +445,22 @@ void Simulation::State::hear(std::int64_t j, const std::int32_t* begin, const st
     }
 }
 
-// Customer k's contribution to the step's measurement, per firm.
+// Customer k's contribution to the step's measurement, per firm. The own firm's slots are reached by index,
+// not by a test inside the loop over firms: which firm is a customer's is random, so the test would mispredict.
 void Simulation::State::measure(std::int64_t k, double* sum) const {
     const auto lambda = static_cast<float>(spec.behaviour.trust_lambda);
+    for (int f = 0; f < firms; ++f) sum[f * measure_count + m_trust_all] += trust(perception(k, f), lambda);
     const int own = c_firm[static_cast<std::size_t>(k)];
-    for (int f = 0; f < firms; ++f) {
-        const auto& p = perception(k, f);
-        const float t = trust(p, lambda);
-        double* s = sum + f * measure_count;
-        s[m_trust_all] += t;
-        if (f != own) continue;
-        s[m_customers] += 1;
-        s[m_trust] += t;
-        s[m_credibility] += p.credibility;
-        s[m_reliability] += p.reliability;
-        s[m_intimacy] += p.intimacy;
-        s[m_self] += p.self_orientation;
-        if (t < spec.behaviour.distrust_threshold) s[m_distrust] += 1;
-    }
+    const auto& p = perception(k, own);
+    const float t = trust(p, lambda);
+    double* s = sum + own * measure_count;
+    s[m_customers] += 1;
+    s[m_trust] += t;
+    s[m_credibility] += p.credibility;
+    s[m_reliability] += p.reliability;
+    s[m_intimacy] += p.intimacy;
+    s[m_self] += p.self_orientation;
+    s[m_distrust] += t < spec.behaviour.distrust_threshold ? 1 : 0;
 }
 
 // Phase D: accounts, the firms' trust in customers, adaptive control, and the step's metrics.
