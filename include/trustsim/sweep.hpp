@@ -24,6 +24,8 @@ struct RunResult {
     std::int64_t firms = 0;
     double wall_seconds = 0;
     std::vector<double> values;
+    std::string log;            // where the run's record is (read_values reads it again)
+    std::uintmax_t offset = 0;  // byte offset of the record in the log
 };
 
 // Runs one run of a sweep (no histograms or snapshots). Returns nothing if `keep_going` turned false.
@@ -49,6 +51,8 @@ private:
 // Every complete record in the logs of a sweep directory, by run id (the first if a run was logged twice).
 // With values=false only ids and wall times are read (records are still checksummed).
 std::vector<RunResult> read_results(const std::string& outdir, bool values);
+// The values of a run read_results listed without them, read again from its log.
+std::vector<double> read_values(const RunResult& run);
 
 struct SweepOptions {
     std::string scenario;

@@ -5,7 +5,6 @@
 namespace trustsim::io::h5 {
 
 namespace {
-constexpr std::size_t target_chunk_bytes = 1 << 20;
 constexpr std::size_t compress_above_bytes = 4096;
 // Integers (firm ids, counts) shrink several-fold under shuffle + deflate; the model's floats (trust,
 // perceptions) shrink by a fifth at most, for most of the cost of recording (bench_model, BM_Recording), so
@@ -37,14 +36,14 @@ std::string innermost_error() {
 }
 }  // namespace
 
-std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t element_size) {
+std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t element_size, std::size_t chunk_bytes) {
     std::vector<hsize_t> chunk(dims);
     for (auto& d : chunk) d = std::max<hsize_t>(d, 1);
     // Halve the leading dimensions first: readers usually slice along them (runs, steps, snapshots).
     for (std::size_t axis = 0; axis < chunk.size(); ++axis) {
         std::size_t bytes = element_size;
         for (const auto d : chunk) bytes *= d;
-        while (bytes > target_chunk_bytes && chunk[axis] > 1) {
+        while (bytes > chunk_bytes && chunk[axis] > 1) {
             chunk[axis] = (chunk[axis] + 1) / 2;
             bytes = element_size;
             for (const auto d : chunk) bytes *= d;
@@ -133,12 +132,12 @@ void Writer::write_attribute(hid_t object, const std::string& name, hid_t type, 
 }
 
 Appender::Appender(Writer& writer, hid_t parent, const std::string& name, hid_t type, std::vector<hsize_t> row_dims, std::string_view description,
-                   std::string_view unit)
+                   std::string_view unit, std::size_t chunk_bytes)
     : writer_(&writer), name_(name), type_(type), row_dims_(std::move(row_dims)), row_bytes_(H5Tget_size(type)) {
     constexpr hsize_t max_chunk_rows = 256;
     std::vector<hsize_t> dims{0}, max_dims{H5S_UNLIMITED}, chunk{max_chunk_rows};
     for (const auto d : row_dims_) dims.push_back(d), max_dims.push_back(d), chunk.push_back(d), row_bytes_ *= d;
-    chunk = chunk_shape(chunk, H5Tget_size(type));
+    chunk = chunk_shape(chunk, H5Tget_size(type), chunk_bytes);
     chunk_rows_ = chunk[0];
     const Handle space(writer.check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()), "cannot describe " + name), H5Sclose);
     const Handle properties(writer.check(H5Pcreate(H5P_DATASET_CREATE), "cannot create properties"), H5Pclose);
@@ -147,7 +146,10 @@ Appender::Appender(Writer& writer, hid_t parent, const std::string& name, hid_t 
         writer.check(H5Pset_shuffle(properties), "cannot set shuffle");
         writer.check(H5Pset_deflate(properties, compression_level), "cannot set compression");
     }
-    dataset_ = Handle(writer.check(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, properties, H5P_DEFAULT), "cannot create " + name), H5Dclose);
+    // Chunks are written whole, once: HDF5's chunk cache (1 MiB per dataset) would only hold copies of them.
+    const Handle access(writer.check(H5Pcreate(H5P_DATASET_ACCESS), "cannot create properties"), H5Pclose);
+    writer.check(H5Pset_chunk_cache(access, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT), "cannot set the chunk cache of " + name);
+    dataset_ = Handle(writer.check(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, properties, access), "cannot create " + name), H5Dclose);
     writer.attribute(dataset_, "description", std::string(description));
     if (!unit.empty()) writer.attribute(dataset_, "unit", std::string(unit));
 }

@@ -84,13 +84,16 @@ private:
     Handle file_;
 };
 
-// A dataset that grows along its first axis. Rows are buffered until a whole chunk is full, so each
-// (compressed) chunk is written once and memory stays bounded however long the run; a large row (an agent
-// snapshot) is a chunk of its own and is written at once. flush() writes what is buffered.
+// Chunks of datasets are kept near this size: large enough to read fast, small enough to buffer.
+inline constexpr std::size_t default_chunk_bytes = 1 << 20;
+
+// A dataset that grows along its first axis. Rows are buffered until a whole chunk (near chunk_bytes) is
+// full, so each (compressed) chunk is written once and memory stays bounded however long the run; a large
+// row (an agent snapshot) is a chunk of its own and is written at once. flush() writes what is buffered.
 class Appender {
 public:
     Appender(Writer& writer, hid_t parent, const std::string& name, hid_t type, std::vector<hsize_t> row_dims, std::string_view description,
-             std::string_view unit = {});
+             std::string_view unit = {}, std::size_t chunk_bytes = default_chunk_bytes);
     void append(const void* row);
     void flush();
     hid_t dataset() const noexcept { return dataset_; }
@@ -107,7 +110,7 @@ private:
     Handle dataset_;
 };
 
-// Chunk shape for a dataset: whole trailing dimensions, leading ones cut to keep chunks near 1 MiB.
-std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t element_size);
+// Chunk shape for a dataset: whole trailing dimensions, leading ones cut to keep chunks near chunk_bytes.
+std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t element_size, std::size_t chunk_bytes = default_chunk_bytes);
 
 }  // namespace trustsim::io::h5

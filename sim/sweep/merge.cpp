@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "../io/hdf5_util.hpp"
+#include "trustsim/progress.hpp"
 #include "trustsim/sweep.hpp"
 #include "trustsim/version.hpp"
 
@@ -58,7 +59,7 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
     const std::string identity((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto scenario = io::load_scenario_text(identity, identity_path.string(), {}, outdir);
     const auto& sweep = scenario.sweep;
-    const auto results = read_results(outdir, true);
+    const auto results = read_results(outdir, false);  // where each run's record is; values are read a point at a time
 
     std::vector<const RunResult*> by_run(static_cast<std::size_t>(sweep.runs()), nullptr);
     for (const auto& r : results)
@@ -135,30 +136,53 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
         const auto series = w.group(root, "timeseries");
         const auto statistics = w.group(root, "statistics");
         w.dataset(series, "step", {step_index.size()}, step_index.data(), "step of each row, from 0");
-        std::vector<double> data(runs * per_run);
-        std::vector<double> mean(points * per_run), sd(points * per_run), low(points * per_run), high(points * per_run);
-        std::vector<double> sample(replicates);
-        for (std::size_t m = 0; m < metric_count; ++m) {
-            const auto& info = metric_info[m];
-            std::fill(data.begin(), data.end(), nan);  // runs shorter than the longest are padded with NaN
-            for (std::size_t r = 0; r < runs; ++r)
-                for (std::size_t i = 0; i < static_cast<std::size_t>(by_run[r]->steps * firms); ++i)
-                    data[r * per_run + i] = by_run[r]->values[i * metric_count + m];
+
+        // Rows are appended a point (its replicates) at a time, so memory does not grow with the number of runs;
+        // every metric fills five datasets at once, hence chunks smaller than a run's output uses.
+        constexpr std::size_t chunk_bytes = 64 << 10;
+        const std::vector<hsize_t> row{static_cast<hsize_t>(steps), static_cast<hsize_t>(firms)};
+        struct MetricOutput {
+            io::h5::Appender series, mean, sd, low, high;
+        };
+        std::vector<MetricOutput> outputs;
+        for (const auto& info : metric_info) {
             const std::string name(info.name);
-            w.dataset(series, name, {runs, static_cast<hsize_t>(steps), static_cast<hsize_t>(firms)}, data.data(), info.doc, info.unit);
-            for (std::size_t p = 0; p < points; ++p)
-                for (std::size_t i = 0; i < per_run; ++i) {
-                    for (std::size_t k = 0; k < replicates; ++k) sample[k] = data[(p * replicates + k) * per_run + i];
-                    const auto s = describe(sample);
-                    mean[p * per_run + i] = s.mean, sd[p * per_run + i] = s.sd, low[p * per_run + i] = s.low, high[p * per_run + i] = s.high;
-                }
             const auto g = w.group(statistics, name);
-            const std::vector<hsize_t> dims{points, static_cast<hsize_t>(steps), static_cast<hsize_t>(firms)};
-            w.dataset(g, "mean", dims, mean.data(), "mean across replicates", info.unit);
-            w.dataset(g, "std", dims, sd.data(), "standard deviation across replicates (n - 1)", info.unit);
-            w.dataset(g, "ci95_low", dims, low.data(), "lower end of the Student-t 95% interval of the mean", info.unit);
-            w.dataset(g, "ci95_high", dims, high.data(), "upper end of the Student-t 95% interval of the mean", info.unit);
+            const auto appender = [&](hid_t parent, const std::string& dataset, std::string_view doc) {
+                return io::h5::Appender(w, parent, dataset, H5T_NATIVE_DOUBLE, row, doc, info.unit, chunk_bytes);
+            };
+            outputs.push_back({appender(series, name, info.doc), appender(g, "mean", "mean across replicates"),
+                               appender(g, "std", "standard deviation across replicates (n - 1)"),
+                               appender(g, "ci95_low", "lower end of the Student-t 95% interval of the mean"),
+                               appender(g, "ci95_high", "upper end of the Student-t 95% interval of the mean")});
         }
+        std::vector<std::vector<double>> values(replicates);  // the point's runs: [replicate][(step * firms + firm) * metric_count + metric]
+        std::vector<double> rows(replicates * per_run), sample(replicates);
+        std::vector<double> mean(per_run), sd(per_run), low(per_run), high(per_run);
+        ProgressLine progress("merging points", true);
+        for (std::size_t p = 0; p < points; ++p) {
+            for (std::size_t k = 0; k < replicates; ++k) values[k] = read_values(*by_run[p * replicates + k]);
+            for (std::size_t m = 0; m < metric_count; ++m) {
+                auto& out = outputs[m];
+                std::fill(rows.begin(), rows.end(), nan);  // runs shorter than the longest are padded with NaN
+                for (std::size_t k = 0; k < replicates; ++k) {
+                    for (std::size_t i = 0; i < values[k].size() / metric_count; ++i) rows[k * per_run + i] = values[k][i * metric_count + m];
+                    out.series.append(rows.data() + k * per_run);
+                }
+                for (std::size_t i = 0; i < per_run; ++i) {
+                    for (std::size_t k = 0; k < replicates; ++k) sample[k] = rows[k * per_run + i];
+                    const auto s = describe(sample);
+                    mean[i] = s.mean, sd[i] = s.sd, low[i] = s.low, high[i] = s.high;
+                }
+                out.mean.append(mean.data());
+                out.sd.append(sd.data());
+                out.low.append(low.data());
+                out.high.append(high.data());
+            }
+            progress.update(static_cast<std::int64_t>(p + 1), static_cast<std::int64_t>(points));
+        }
+        for (auto& out : outputs)
+            for (auto* appender : {&out.series, &out.mean, &out.sd, &out.low, &out.high}) appender->flush();
         w.close();
         fs::rename(temporary, output);
     } catch (...) {

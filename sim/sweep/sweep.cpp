@@ -51,6 +51,21 @@ std::uint32_t crc32_of(const void* data, std::size_t size, std::uint32_t crc = 0
 
 double now_seconds() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
+// Reads the record at the stream's position into header and payload; false if what is there is not a
+// complete, intact record. `available` is the number of bytes from the position to the end of the file.
+bool read_record(std::istream& in, std::uintmax_t available, RecordHeader& header, std::vector<double>& payload) {
+    if (!in.read(reinterpret_cast<char*>(&header), sizeof header)) return false;
+    if (header.magic != record_magic || header.metrics != metric_count || header.steps < 0 || header.firms < 0) return false;
+    const auto count = static_cast<std::uintmax_t>(header.steps) * static_cast<std::uintmax_t>(header.firms) * metric_count;
+    if (count * sizeof(double) + sizeof header + sizeof(std::uint32_t) > available) return false;  // truncated (or garbage sizes)
+    payload.resize(count);
+    std::uint32_t checksum = 0;
+    if (!in.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(count * sizeof(double))) ||
+        !in.read(reinterpret_cast<char*>(&checksum), sizeof checksum))
+        return false;
+    return checksum == crc32_of(payload.data(), count * sizeof(double), crc32_of(&header, sizeof header));
+}
+
 // Reads the complete records of a log in order; returns the length of the valid prefix.
 template <class OnRecord>
 std::uintmax_t scan_log(const std::string& path, bool values, OnRecord on_record) {
@@ -59,18 +74,9 @@ std::uintmax_t scan_log(const std::string& path, bool values, OnRecord on_record
     std::uintmax_t valid = 0;
     RecordHeader header{};
     std::vector<double> payload;
-    while (in.read(reinterpret_cast<char*>(&header), sizeof header)) {
-        if (header.magic != record_magic || header.metrics != metric_count || header.steps < 0 || header.firms < 0) break;
-        const auto count = static_cast<std::uintmax_t>(header.steps) * static_cast<std::uintmax_t>(header.firms) * metric_count;
-        if (count * sizeof(double) + sizeof header + sizeof(std::uint32_t) > size - valid) break;  // truncated (or garbage sizes)
-        payload.resize(count);
-        std::uint32_t checksum = 0;
-        if (!in.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(count * sizeof(double))) ||
-            !in.read(reinterpret_cast<char*>(&checksum), sizeof checksum))
-            break;
-        if (checksum != crc32_of(payload.data(), count * sizeof(double), crc32_of(&header, sizeof header))) break;
-        valid += sizeof header + count * sizeof(double) + sizeof checksum;
-        RunResult result{header.run, header.steps, header.firms, header.wall_seconds, {}};
+    while (read_record(in, size - valid, header, payload)) {
+        RunResult result{header.run, header.steps, header.firms, header.wall_seconds, {}, path, valid};
+        valid += sizeof header + payload.size() * sizeof(double) + sizeof(std::uint32_t);
         if (values) result.values = std::move(payload);
         on_record(std::move(result));
     }
@@ -120,7 +126,7 @@ std::optional<RunResult> simulate_run(const io::LoadedScenario& scenario, std::i
     const auto loaded = io::load_sweep_run(scenario, run);
     const auto start = std::chrono::steady_clock::now();  // the run's own time: what `trustsim run` would spend simulating
     Simulation simulation(loaded.spec, Context{threads});
-    RunResult result{run, loaded.spec.simulation.steps, static_cast<std::int64_t>(loaded.spec.firms.size()), 0, {}};
+    RunResult result{run, loaded.spec.simulation.steps, static_cast<std::int64_t>(loaded.spec.firms.size()), 0, {}, {}, 0};
     result.values.reserve(static_cast<std::size_t>(result.steps * result.firms) * metric_count);
     for (std::int64_t s = 0; s < result.steps; ++s) {
         if (!keep_going()) return std::nullopt;
@@ -184,6 +190,19 @@ std::vector<RunResult> read_results(const std::string& outdir, bool values) {
     std::vector<RunResult> results;
     for (auto& [run, result] : by_run) results.push_back(std::move(result));
     return results;
+}
+
+std::vector<double> read_values(const RunResult& run) {
+    std::ifstream in(run.log, std::ios::binary);
+    std::error_code error;
+    const auto size = fs::file_size(run.log, error);
+    RecordHeader header{};
+    std::vector<double> values;
+    if (!in || error || run.offset > size || !in.seekg(static_cast<std::streamoff>(run.offset)) ||
+        !read_record(in, size - run.offset, header, values) || header.run != run.run)
+        throw UserError({run.log, 0, 0, ""}, "the record of run " + std::to_string(run.run) + " is no longer where it was found (the log changed while it was read)",
+                        "do not resume the sweep while merging it; merge again");
+    return values;
 }
 
 io::LoadedScenario prepare_sweep(const SweepOptions& options) {

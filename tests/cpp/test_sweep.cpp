@@ -116,8 +116,8 @@ TEST_CASE("the run log keeps complete records and drops a torn tail") {
     const auto path = (dir.path / "results" / "w.tsr").string();
     {
         sweep::RunLog log(path);
-        log.append({3, 2, 1, 0.5, std::vector<double>(2 * metric_count, 1.5)});
-        log.append({1, 2, 1, 0.25, std::vector<double>(2 * metric_count, -2.0)});
+        log.append({3, 2, 1, 0.5, std::vector<double>(2 * metric_count, 1.5), {}, 0});
+        log.append({1, 2, 1, 0.25, std::vector<double>(2 * metric_count, -2.0), {}, 0});
     }
     const auto intact = fs::file_size(path);
     std::ofstream(path, std::ios::app | std::ios::binary) << "TSR1 half a record";  // as a kill -9 mid-write leaves it
@@ -126,6 +126,14 @@ TEST_CASE("the run log keeps complete records and drops a torn tail") {
     CHECK(results[0].run == 1);
     CHECK(results[0].values[5] == -2.0);
     CHECK(results[1].wall_seconds == 0.5);
+    // Listed without values, a run's values are read again from where its record is.
+    auto listed = sweep::read_results(dir.path.string(), false);
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0].values.empty());
+    CHECK(sweep::read_values(listed[0]) == results[0].values);
+    CHECK(sweep::read_values(listed[1]) == results[1].values);
+    std::swap(listed[0].offset, listed[1].offset);  // a record that is not the run's: refused, not misread
+    CHECK_THROWS_AS(sweep::read_values(listed[0]), UserError);
     { sweep::RunLog reopened(path); }
     CHECK(fs::file_size(path) == intact);
 
