@@ -37,7 +37,7 @@ void BM_SweepOverhead(benchmark::State& state) {
         trustsim::sweep::write_manifest(scenario, options.outdir);
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         double own = 0;
-        for (const auto& r : trustsim::sweep::read_results(options.outdir, false)) own += r.wall_seconds;
+        for (const auto& r : trustsim::sweep::read_results(options.outdir)) own += r.wall_seconds;
         state.counters["runs"] = static_cast<double>(runs);
         state.counters["sweep_seconds"] = wall;
         state.counters["sum_of_run_seconds"] = own;

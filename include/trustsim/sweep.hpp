@@ -24,8 +24,8 @@ struct RunResult {
     std::int64_t firms = 0;
     double wall_seconds = 0;
     std::vector<double> values;
-    std::string log;            // where the run's record is (read_values reads it again)
-    std::uintmax_t offset = 0;  // byte offset of the record in the log
+    std::string log;            // where the run's record is: read_results lists runs without their values,
+    std::uintmax_t offset = 0;  // which read_values reads from here
 };
 
 // Runs one run of a sweep (no histograms or snapshots). Returns nothing if `keep_going` turned false.
@@ -48,10 +48,10 @@ private:
     double last_sync_ = 0;
 };
 
-// Every complete record in the logs of a sweep directory, by run id (the first if a run was logged twice).
-// With values=false only ids and wall times are read (records are still checksummed).
-std::vector<RunResult> read_results(const std::string& outdir, bool values);
-// The values of a run read_results listed without them, read again from its log.
+// Every complete record in the logs of a sweep directory, by run id (the first if a run was logged twice),
+// without its values: they are checksummed, then left in the log (read_values reads them).
+std::vector<RunResult> read_results(const std::string& outdir);
+// The values of a run read_results listed, read again from its log.
 std::vector<double> read_values(const RunResult& run);
 
 struct SweepOptions {

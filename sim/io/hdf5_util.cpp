@@ -155,6 +155,10 @@ Appender::Appender(Writer& writer, hid_t parent, const std::string& name, hid_t 
 }
 
 void Appender::append(const void* row) {
+    if (chunk_rows_ == 1 && row_bytes_ > 0) {  // a row is a whole chunk: written from where it is, not copied
+        write(row, 1);
+        return;
+    }
     const auto* bytes = static_cast<const unsigned char*>(row);
     pending_.insert(pending_.end(), bytes, bytes + row_bytes_);
     if (pending_.size() >= chunk_rows_ * row_bytes_) flush();
@@ -162,16 +166,19 @@ void Appender::append(const void* row) {
 
 void Appender::flush() {
     if (row_bytes_ == 0 || pending_.empty()) return;
-    const hsize_t count = pending_.size() / row_bytes_;
+    write(pending_.data(), pending_.size() / row_bytes_);
+    pending_.clear();
+}
+
+void Appender::write(const void* rows, hsize_t count) {
     std::vector<hsize_t> dims{written_ + count}, start{written_}, block{count};
     for (const auto d : row_dims_) dims.push_back(d), start.push_back(0), block.push_back(d);
     writer_->check(H5Dset_extent(dataset_, dims.data()), "cannot extend " + name_);
     const Handle file_space(writer_->check(H5Dget_space(dataset_), "cannot select in " + name_), H5Sclose);
     writer_->check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr), "cannot select in " + name_);
     const Handle memory_space(writer_->check(H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr), "cannot describe " + name_), H5Sclose);
-    writer_->check(H5Dwrite(dataset_, type_, memory_space, file_space, H5P_DEFAULT, pending_.data()), "cannot write " + name_);
+    writer_->check(H5Dwrite(dataset_, type_, memory_space, file_space, H5P_DEFAULT, rows), "cannot write " + name_);
     written_ += count;
-    pending_.clear();
 }
 
 }  // namespace trustsim::io::h5

@@ -100,6 +100,8 @@ public:
     hsize_t rows() const noexcept { return written_ + (row_bytes_ > 0 ? pending_.size() / row_bytes_ : 0); }
 
 private:
+    void write(const void* rows, hsize_t count);
+
     Writer* writer_;
     std::string name_;
     hid_t type_;

@@ -26,29 +26,48 @@ double as_number(const std::string& text) {
     return error == std::errc() && end == text.data() + text.size() ? value : nan;
 }
 
-// Mean, standard deviation and Student-t 95% interval of the finite values (NaN where undefined).
-struct Statistics {
-    double mean = nan, sd = nan, low = nan, high = nan;
+// Mean, standard deviation and Student-t 95% interval across a point's replicates of every value of a run,
+// over the finite values (NaN where undefined). Replicates are added one at a time in two passes (values,
+// then squared deviations from the mean), so memory is that of a few runs however many replicates there are.
+class ReplicateStatistics {
+public:
+    explicit ReplicateStatistics(std::size_t size) : sum_(size), squares_(size), mean_(size), count_(size) {}
+
+    void start() {
+        std::fill(sum_.begin(), sum_.end(), 0.0);
+        std::fill(squares_.begin(), squares_.end(), 0.0);
+        std::fill(count_.begin(), count_.end(), 0);
+    }
+    void add_values(const std::vector<double>& x) {
+        for (std::size_t e = 0; e < x.size(); ++e)
+            if (std::isfinite(x[e])) sum_[e] += x[e], ++count_[e];
+    }
+    void compute_means() {
+        for (std::size_t e = 0; e < mean_.size(); ++e) mean_[e] = count_[e] > 0 ? sum_[e] / static_cast<double>(count_[e]) : nan;
+    }
+    void add_deviations(const std::vector<double>& x) {
+        for (std::size_t e = 0; e < x.size(); ++e)
+            if (std::isfinite(x[e])) squares_[e] += (x[e] - mean_[e]) * (x[e] - mean_[e]);
+    }
+    // After add_values, compute_means and add_deviations over every replicate: the statistics of elements [first, first + n) into mean, sd, low, high.
+    void describe(std::size_t first, std::size_t n, double* mean, double* sd, double* low, double* high) const {
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t e = first + i;
+            const auto count = count_[e];
+            mean[i] = mean_[e], sd[i] = low[i] = high[i] = nan;
+            if (count < 2) continue;
+            sd[i] = std::sqrt(squares_[e] / static_cast<double>(count - 1));
+            const double t = boost::math::quantile(boost::math::students_t(static_cast<double>(count - 1)), 0.975);
+            const double half = t * sd[i] / std::sqrt(static_cast<double>(count));
+            low[i] = mean[i] - half;
+            high[i] = mean[i] + half;
+        }
+    }
+
+private:
+    std::vector<double> sum_, squares_, mean_;
+    std::vector<std::size_t> count_;
 };
-Statistics describe(const std::vector<double>& values) {
-    double sum = 0;
-    std::size_t n = 0;
-    for (const double v : values)
-        if (std::isfinite(v)) sum += v, ++n;
-    Statistics s;
-    if (n == 0) return s;
-    s.mean = sum / static_cast<double>(n);
-    if (n == 1) return s;
-    double squares = 0;
-    for (const double v : values)
-        if (std::isfinite(v)) squares += (v - s.mean) * (v - s.mean);
-    s.sd = std::sqrt(squares / static_cast<double>(n - 1));
-    const double t = boost::math::quantile(boost::math::students_t(static_cast<double>(n - 1)), 0.975);
-    const double half = t * s.sd / std::sqrt(static_cast<double>(n));
-    s.low = s.mean - half;
-    s.high = s.mean + half;
-    return s;
-}
 
 }  // namespace
 
@@ -59,7 +78,7 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
     const std::string identity((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto scenario = io::load_scenario_text(identity, identity_path.string(), {}, outdir);
     const auto& sweep = scenario.sweep;
-    const auto results = read_results(outdir, false);  // where each run's record is; values are read a point at a time
+    const auto results = read_results(outdir);  // where each run's record is; values are read when they are written
 
     std::vector<const RunResult*> by_run(static_cast<std::size_t>(sweep.runs()), nullptr);
     for (const auto& r : results)
@@ -131,64 +150,77 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
             w.dataset(g, "numeric", {points, count}, numeric.data(), "each point's parameter values as numbers (NaN if not a number)");
         }
 
-        std::vector<std::int64_t> step_index(static_cast<std::size_t>(steps));
-        for (std::size_t s = 0; s < step_index.size(); ++s) step_index[s] = static_cast<std::int64_t>(s);
-        const auto series = w.group(root, "timeseries");
-        const auto statistics = w.group(root, "statistics");
-        w.dataset(series, "step", {step_index.size()}, step_index.data(), "step of each row, from 0");
+        {  // every dataset and group is closed at the end of this block, before the file, so that close() reports any failure
+            std::vector<std::int64_t> step_index(static_cast<std::size_t>(steps));
+            for (std::size_t s = 0; s < step_index.size(); ++s) step_index[s] = static_cast<std::int64_t>(s);
+            const auto series = w.group(root, "timeseries");
+            const auto statistics = w.group(root, "statistics");
+            w.dataset(series, "step", {step_index.size()}, step_index.data(), "step of each row, from 0");
 
-        // Rows are appended a point (its replicates) at a time, so memory does not grow with the number of runs;
-        // every metric fills five datasets at once, hence chunks smaller than a run's output uses.
-        constexpr std::size_t chunk_bytes = 64 << 10;
-        const std::vector<hsize_t> row{static_cast<hsize_t>(steps), static_cast<hsize_t>(firms)};
-        struct MetricOutput {
-            io::h5::Appender series, mean, sd, low, high;
-        };
-        std::vector<MetricOutput> outputs;
-        for (const auto& info : metric_info) {
-            const std::string name(info.name);
-            const auto g = w.group(statistics, name);
-            const auto appender = [&](hid_t parent, const std::string& dataset, std::string_view doc) {
-                return io::h5::Appender(w, parent, dataset, H5T_NATIVE_DOUBLE, row, doc, info.unit, chunk_bytes);
+            // Rows are appended a run at a time and statistics accumulated a replicate at a time, so memory is that of
+            // a few runs whatever the sweep's size; every metric fills five datasets at once, hence small chunks.
+            constexpr std::size_t chunk_bytes = 64 << 10;
+            const std::vector<hsize_t> row{static_cast<hsize_t>(steps), static_cast<hsize_t>(firms)};
+            struct MetricOutput {
+                io::h5::Appender series, mean, sd, low, high;
             };
-            outputs.push_back({appender(series, name, info.doc), appender(g, "mean", "mean across replicates"),
-                               appender(g, "std", "standard deviation across replicates (n - 1)"),
-                               appender(g, "ci95_low", "lower end of the Student-t 95% interval of the mean"),
-                               appender(g, "ci95_high", "upper end of the Student-t 95% interval of the mean")});
-        }
-        std::vector<std::vector<double>> values(replicates);  // the point's runs: [replicate][(step * firms + firm) * metric_count + metric]
-        std::vector<double> rows(replicates * per_run), sample(replicates);
-        std::vector<double> mean(per_run), sd(per_run), low(per_run), high(per_run);
-        ProgressLine progress("merging points", true);
-        for (std::size_t p = 0; p < points; ++p) {
-            for (std::size_t k = 0; k < replicates; ++k) values[k] = read_values(*by_run[p * replicates + k]);
-            for (std::size_t m = 0; m < metric_count; ++m) {
-                auto& out = outputs[m];
-                std::fill(rows.begin(), rows.end(), nan);  // runs shorter than the longest are padded with NaN
-                for (std::size_t k = 0; k < replicates; ++k) {
-                    for (std::size_t i = 0; i < values[k].size() / metric_count; ++i) rows[k * per_run + i] = values[k][i * metric_count + m];
-                    out.series.append(rows.data() + k * per_run);
-                }
-                for (std::size_t i = 0; i < per_run; ++i) {
-                    for (std::size_t k = 0; k < replicates; ++k) sample[k] = rows[k * per_run + i];
-                    const auto s = describe(sample);
-                    mean[i] = s.mean, sd[i] = s.sd, low[i] = s.low, high[i] = s.high;
-                }
-                out.mean.append(mean.data());
-                out.sd.append(sd.data());
-                out.low.append(low.data());
-                out.high.append(high.data());
+            std::vector<MetricOutput> outputs;
+            for (const auto& info : metric_info) {
+                const std::string name(info.name);
+                const auto g = w.group(statistics, name);
+                const auto appender = [&](hid_t parent, const std::string& dataset, std::string_view doc) {
+                    return io::h5::Appender(w, parent, dataset, H5T_NATIVE_DOUBLE, row, doc, info.unit, chunk_bytes);
+                };
+                outputs.push_back({appender(series, name, info.doc), appender(g, "mean", "mean across replicates"),
+                                   appender(g, "std", "standard deviation across replicates (n - 1)"),
+                                   appender(g, "ci95_low", "lower end of the Student-t 95% interval of the mean"),
+                                   appender(g, "ci95_high", "upper end of the Student-t 95% interval of the mean")});
             }
-            progress.update(static_cast<std::int64_t>(p + 1), static_cast<std::int64_t>(points));
+            // A run's values by metric: columns[metric * per_run + step * firms + firm], NaN past the run's end.
+            std::vector<double> columns(metric_count * per_run);
+            const auto read_columns = [&](std::size_t run) {
+                const auto values = read_values(*by_run[run]);
+                std::fill(columns.begin(), columns.end(), nan);  // runs shorter than the longest are padded with NaN
+                for (std::size_t i = 0; i < values.size() / metric_count; ++i)
+                    for (std::size_t m = 0; m < metric_count; ++m) columns[m * per_run + i] = values[i * metric_count + m];
+            };
+            ReplicateStatistics statistics_of_point(metric_count * per_run);
+            std::vector<double> mean(per_run), sd(per_run), low(per_run), high(per_run);
+            ProgressLine progress("merging points", true);
+            for (std::size_t p = 0; p < points; ++p) {
+                statistics_of_point.start();
+                for (std::size_t k = 0; k < replicates; ++k) {
+                    read_columns(p * replicates + k);
+                    for (std::size_t m = 0; m < metric_count; ++m) outputs[m].series.append(columns.data() + m * per_run);
+                    statistics_of_point.add_values(columns);
+                }
+                statistics_of_point.compute_means();
+                for (std::size_t k = 0; k < replicates; ++k) {
+                    read_columns(p * replicates + k);
+                    statistics_of_point.add_deviations(columns);
+                }
+                for (std::size_t m = 0; m < metric_count; ++m) {
+                    statistics_of_point.describe(m * per_run, per_run, mean.data(), sd.data(), low.data(), high.data());
+                    outputs[m].mean.append(mean.data());
+                    outputs[m].sd.append(sd.data());
+                    outputs[m].low.append(low.data());
+                    outputs[m].high.append(high.data());
+                }
+                progress.update(static_cast<std::int64_t>(p + 1), static_cast<std::int64_t>(points));
+            }
+            for (auto& out : outputs)
+                for (auto* appender : {&out.series, &out.mean, &out.sd, &out.low, &out.high}) appender->flush();
         }
-        for (auto& out : outputs)
-            for (auto* appender : {&out.series, &out.mean, &out.sd, &out.low, &out.high}) appender->flush();
         w.close();
-        fs::rename(temporary, output);
     } catch (...) {
         fs::remove(temporary);
         throw;
     }
+    std::error_code error;
+    fs::rename(temporary, output, error);
+    if (error)  // the merge is complete: keep it
+        throw UserError({output, 0, 0, ""}, "cannot move the merged file into place: " + error.message(),
+                        "the complete result is in " + temporary + "; rename it by hand");
 }
 
 }  // namespace trustsim::sweep

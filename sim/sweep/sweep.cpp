@@ -66,9 +66,10 @@ bool read_record(std::istream& in, std::uintmax_t available, RecordHeader& heade
     return checksum == crc32_of(payload.data(), count * sizeof(double), crc32_of(&header, sizeof header));
 }
 
-// Reads the complete records of a log in order; returns the length of the valid prefix.
+// Reads the complete records of a log in order (passing each on without its values); returns the length of
+// the valid prefix.
 template <class OnRecord>
-std::uintmax_t scan_log(const std::string& path, bool values, OnRecord on_record) {
+std::uintmax_t scan_log(const std::string& path, OnRecord on_record) {
     std::ifstream in(path, std::ios::binary);
     const auto size = fs::file_size(path);
     std::uintmax_t valid = 0;
@@ -77,7 +78,6 @@ std::uintmax_t scan_log(const std::string& path, bool values, OnRecord on_record
     while (read_record(in, size - valid, header, payload)) {
         RunResult result{header.run, header.steps, header.firms, header.wall_seconds, {}, path, valid};
         valid += sizeof header + payload.size() * sizeof(double) + sizeof(std::uint32_t);
-        if (values) result.values = std::move(payload);
         on_record(std::move(result));
     }
     return valid;
@@ -145,7 +145,7 @@ RunLog::RunLog(const std::string& path) : path_(path) {
         ::close(fd_);
         throw UserError({path, 0, 0, ""}, "another trustsim process is writing this run log", "wait for it to finish, or use another output directory");
     }
-    const auto valid = scan_log(path, false, [](RunResult&&) {});
+    const auto valid = scan_log(path, [](RunResult&&) {});
     if (valid < fs::file_size(path) && ::ftruncate(fd_, static_cast<off_t>(valid)) != 0)
         throw UserError({path, 0, 0, ""}, std::string("cannot drop the partial record at the end: ") + std::strerror(errno), "check the file is writable");
     last_sync_ = now_seconds();
@@ -178,7 +178,7 @@ void RunLog::append(const RunResult& result) {
     }
 }
 
-std::vector<RunResult> read_results(const std::string& outdir, bool values) {
+std::vector<RunResult> read_results(const std::string& outdir) {
     std::vector<std::string> logs;
     const auto dir = fs::path(outdir) / "results";
     if (fs::is_directory(dir))
@@ -186,7 +186,7 @@ std::vector<RunResult> read_results(const std::string& outdir, bool values) {
             if (entry.path().extension() == ".tsr") logs.push_back(entry.path().string());
     std::sort(logs.begin(), logs.end());
     std::map<std::int64_t, RunResult> by_run;
-    for (const auto& log : logs) scan_log(log, values, [&](RunResult&& r) { by_run.try_emplace(r.run, std::move(r)); });
+    for (const auto& log : logs) scan_log(log, [&](RunResult&& r) { by_run.try_emplace(r.run, std::move(r)); });
     std::vector<RunResult> results;
     for (auto& [run, result] : by_run) results.push_back(std::move(result));
     return results;
@@ -199,7 +199,7 @@ std::vector<double> read_values(const RunResult& run) {
     RecordHeader header{};
     std::vector<double> values;
     if (!in || error || run.offset > size || !in.seekg(static_cast<std::streamoff>(run.offset)) ||
-        !read_record(in, size - run.offset, header, values) || header.run != run.run)
+        !read_record(in, size - run.offset, header, values) || header.run != run.run || header.steps != run.steps || header.firms != run.firms)
         throw UserError({run.log, 0, 0, ""}, "the record of run " + std::to_string(run.run) + " is no longer where it was found (the log changed while it was read)",
                         "do not resume the sweep while merging it; merge again");
     return values;
@@ -231,7 +231,7 @@ io::LoadedScenario prepare_sweep(const SweepOptions& options) {
 
 std::vector<std::int64_t> pending_runs(const io::LoadedScenario& scenario, const SweepOptions& options) {
     std::vector<bool> done(static_cast<std::size_t>(scenario.sweep.runs()), false);
-    for (const auto& r : read_results(options.outdir, false))
+    for (const auto& r : read_results(options.outdir))
         if (r.run >= 0 && r.run < scenario.sweep.runs()) done[static_cast<std::size_t>(r.run)] = true;
     std::vector<std::int64_t> pending;
     for (std::int64_t run = options.shard_index; run < scenario.sweep.runs(); run += options.shard_count)
@@ -282,7 +282,7 @@ std::int64_t write_manifest(const io::LoadedScenario& scenario, const std::strin
     const auto& sweep = scenario.sweep;
     std::vector<double> wall(static_cast<std::size_t>(sweep.runs()), -1);
     std::int64_t finished = 0;
-    for (const auto& r : read_results(outdir, false))
+    for (const auto& r : read_results(outdir))
         if (r.run >= 0 && r.run < sweep.runs()) wall[static_cast<std::size_t>(r.run)] = r.wall_seconds, ++finished;
     std::ostringstream csv;
     csv << "run,point,replicate,seed";

@@ -3,6 +3,9 @@
 
 #include <unistd.h>
 
+#include <hdf5.h>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -121,19 +124,20 @@ TEST_CASE("the run log keeps complete records and drops a torn tail") {
     }
     const auto intact = fs::file_size(path);
     std::ofstream(path, std::ios::app | std::ios::binary) << "TSR1 half a record";  // as a kill -9 mid-write leaves it
-    auto results = sweep::read_results(dir.path.string(), true);
+    // Runs are listed without their values, which are read again from where each record is.
+    auto results = sweep::read_results(dir.path.string());
     REQUIRE(results.size() == 2);
     CHECK(results[0].run == 1);
-    CHECK(results[0].values[5] == -2.0);
+    CHECK(results[0].values.empty());
     CHECK(results[1].wall_seconds == 0.5);
-    // Listed without values, a run's values are read again from where its record is.
-    auto listed = sweep::read_results(dir.path.string(), false);
-    REQUIRE(listed.size() == 2);
-    CHECK(listed[0].values.empty());
-    CHECK(sweep::read_values(listed[0]) == results[0].values);
-    CHECK(sweep::read_values(listed[1]) == results[1].values);
-    std::swap(listed[0].offset, listed[1].offset);  // a record that is not the run's: refused, not misread
-    CHECK_THROWS_AS(sweep::read_values(listed[0]), UserError);
+    CHECK(sweep::read_values(results[0]) == std::vector<double>(2 * metric_count, -2.0));
+    CHECK(sweep::read_values(results[1]) == std::vector<double>(2 * metric_count, 1.5));
+    // A record that is not the run's, or past the end of the log, is refused rather than misread.
+    auto moved = results[0];
+    moved.offset = results[1].offset;
+    CHECK_THROWS_AS(sweep::read_values(moved), UserError);
+    moved.offset = intact + 100;
+    CHECK_THROWS_AS(sweep::read_values(moved), UserError);
     { sweep::RunLog reopened(path); }
     CHECK(fs::file_size(path) == intact);
 
@@ -143,7 +147,7 @@ TEST_CASE("the run log keeps complete records and drops a torn tail") {
         f.seekp(100);
         f.put('\x7f');
     }
-    CHECK(sweep::read_results(dir.path.string(), false).empty());
+    CHECK(sweep::read_results(dir.path.string()).empty());
 }
 
 TEST_CASE("a sweep runs, resumes without redoing finished runs, and refuses a changed scenario") {
@@ -153,21 +157,21 @@ TEST_CASE("a sweep runs, resumes without redoing finished runs, and refuses a ch
     options.shard_count = 2;  // shard 0 first: half the runs
     CHECK(run_all(options, "shard-0"));
     auto scenario = sweep::prepare_sweep(options);
-    CHECK(sweep::read_results(options.outdir, false).size() == 2);
+    CHECK(sweep::read_results(options.outdir).size() == 2);
     CHECK(sweep::write_manifest(scenario, options.outdir) == 2);
 
     options.shard_count = 1;
     CHECK(sweep::pending_runs(scenario, options) == std::vector<std::int64_t>{1, 3});
     options.jobs = 2;
     CHECK(run_all(options));
-    const auto results = sweep::read_results(options.outdir, true);
+    const auto results = sweep::read_results(options.outdir);
     REQUIRE(results.size() == 4);
 
     // Same values as one run on its own, whatever shard, job or thread ran it.
     const auto alone = sweep::simulate_run(scenario, 3, 2, [] { return true; });
     REQUIRE(alone);
-    CHECK(alone->values == results[3].values);
-    CHECK(results[0].values != results[2].values);  // the points differ
+    CHECK(alone->values == sweep::read_values(results[3]));
+    CHECK(sweep::read_values(results[0]) != sweep::read_values(results[2]));  // the points differ
 
     std::ofstream(fs::path(options.scenario)) << base << sweep_text << "description: changed\n";
     try {
@@ -193,4 +197,27 @@ TEST_CASE("merge refuses an unfinished sweep") {
         CHECK_THAT(e.problem(), Catch::Contains("2 of 3 runs are not finished"));
     }
     CHECK_FALSE(fs::exists(dir.path / "m.h5"));
+}
+
+TEST_CASE("merge stacks runs of different lengths, padding the shorter with NaN") {
+    TempDir dir("merge_lengths");
+    const auto options = options_for(dir.path, "sweep:\n  replicates: 2\n  grid: {simulation.steps: [3, 6]}\n");
+    REQUIRE(run_all(options));
+    const auto merged = (dir.path / "m.h5").string();
+    sweep::merge(options.outdir, merged, false);
+
+    const hid_t file = H5Fopen(merged.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    const hid_t dataset = H5Dopen2(file, "timeseries/trust", H5P_DEFAULT);
+    REQUIRE(dataset >= 0);
+    std::vector<double> trust(4 * 6 * 2);  // (run, step, firm)
+    REQUIRE(H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, trust.data()) >= 0);
+    H5Dclose(dataset);
+    H5Fclose(file);
+    for (std::size_t run = 0; run < 4; ++run)
+        for (std::size_t step = 0; step < 6; ++step)
+            for (std::size_t firm = 0; firm < 2; ++firm) {
+                const bool padded = run < 2 && step >= 3;  // runs 0 and 1 are the point of 3 steps
+                CHECK(std::isnan(trust[(run * 6 + step) * 2 + firm]) == padded);
+            }
 }

@@ -146,28 +146,29 @@ def test_a_sweep_point_too_large_for_memory_is_refused_before_any_run(tmp_path):
 
 
 def test_merge_memory_does_not_grow_with_the_runs(tmp_path):
-    """merge reads a point's replicates at a time: its peak memory stays far below the series it merges."""
-    steps, runs = 4000, 150
+    """merge reads one run at a time: its peak memory stays far below the series it merges, with many
+    replicates of a point as with many points."""
+    steps, points, replicates = 4000, 3, 50
     (tmp_path / "long.yaml").write_text(f"""\
 simulation: {{steps: {steps}, seed: 5}}
 customers: {{count: 20}}
 firms: [{{name: A}}]
 network: {{type: none}}
 sweep:
-  replicates: 2
+  replicates: {replicates}
   random:
-    samples: {runs // 2}
+    samples: {points}
     parameters:
       customers.opportunist_share: {{low: 0, high: 0.5}}
 """)
     trustsim("sweep", tmp_path / "long.yaml", "-o", tmp_path / "long", "--jobs", "2", "-q")
-    series_bytes = runs * steps * 1 * len(METRICS) * 8  # every metric of every run and step, one firm
+    series_bytes = points * replicates * steps * 1 * len(METRICS) * 8  # every metric of every run and step, one firm
     # Started from a small interpreter: a child's peak RSS includes the process it was forked from (pytest's).
     launcher = ("import os, sys\npid = os.fork()\nif pid == 0: os.execv(sys.argv[1], sys.argv[1:])\n"
-                "_, status, usage = os.wait4(pid, 0)\nprint(os.waitstatus_to_exitcode(status), usage.ru_maxrss)")
+                "_, status, usage = os.wait4(pid, 0)\nprint('exit', os.waitstatus_to_exitcode(status), 'peak_kib', usage.ru_maxrss)")
     launched = subprocess.run([sys.executable, "-c", launcher, str(binary()), "merge", str(tmp_path / "long"), "-o", str(tmp_path / "long.h5")],
                               capture_output=True, text=True, check=True)
-    exit_code, peak_kib = map(int, launched.stdout.split())
-    assert exit_code == 0, launched.stderr
-    peak_bytes = peak_kib * 1024
+    _, exit_code, _, peak_kib = launched.stdout.splitlines()[-1].split()
+    assert int(exit_code) == 0, launched.stderr
+    peak_bytes = int(peak_kib) * 1024
     assert peak_bytes < series_bytes / 2, f"merge peaked at {peak_bytes / 2**20:.0f} MiB for {series_bytes / 2**20:.0f} MiB of series"
