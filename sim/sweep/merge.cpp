@@ -49,7 +49,8 @@ public:
         for (std::size_t e = 0; e < x.size(); ++e)
             if (std::isfinite(x[e])) squares_[e] += (x[e] - mean_[e]) * (x[e] - mean_[e]);
     }
-    // After add_values, compute_means and add_deviations over every replicate: the statistics of elements [first, first + n) into mean, sd, low, high.
+    // Once every replicate went through add_values, compute_means and add_deviations: the statistics of
+    // elements [first, first + n).
     void describe(std::size_t first, std::size_t n, double* mean, double* sd, double* low, double* high) const {
         for (std::size_t i = 0; i < n; ++i) {
             const std::size_t e = first + i;
