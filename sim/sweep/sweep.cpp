@@ -198,9 +198,12 @@ std::vector<double> read_values(const RunResult& run) {
     const auto size = fs::file_size(run.log, error);
     RecordHeader header{};
     std::vector<double> values;
-    if (!in || error || run.offset > size || !in.seekg(static_cast<std::streamoff>(run.offset)) ||
-        !read_record(in, size - run.offset, header, values) || header.run != run.run || header.steps != run.steps || header.firms != run.firms)
-        throw UserError({run.log, 0, 0, ""}, "the record of run " + std::to_string(run.run) + " is no longer where it was found (the log changed while it was read)",
+    const bool found = in && !error && run.offset <= size && in.seekg(static_cast<std::streamoff>(run.offset)) &&
+                       read_record(in, size - run.offset, header, values) && header.run == run.run && header.steps == run.steps &&
+                       header.firms == run.firms;
+    if (!found)
+        throw UserError({run.log, 0, 0, ""},
+                        "the record of run " + std::to_string(run.run) + " is no longer where it was found (the log changed while it was read)",
                         "do not resume the sweep while merging it; merge again");
     return values;
 }
