@@ -205,8 +205,9 @@ def open_customers(path: PathLike) -> pd.DataFrame:
     return frame
 
 
-def _read_logs(directory: Path) -> dict[int, tuple[np.ndarray, float]]:
-    """Every complete record of a sweep directory's logs: run -> (values (steps, firms, metrics), wall seconds)."""
+def _read_logs(directory: Path, metrics: list[int]) -> dict[int, tuple[np.ndarray, float]]:
+    """Every complete record of a sweep directory's logs: run -> (values (steps, firms, metrics) of the given
+    metric indices, wall seconds). Only those values are copied out, so a log's bytes are released once read."""
     runs: dict[int, tuple[np.ndarray, float]] = {}
     for log in sorted((directory / "results").glob("*.tsr")):
         data = log.read_bytes()
@@ -219,8 +220,9 @@ def _read_logs(directory: Path) -> dict[int, tuple[np.ndarray, float]]:
                 break  # a torn record at the end: its run is not finished
             if int(np.frombuffer(data, "<u4", 1, end - 4)[0]) != zlib.crc32(data[offset : end - 4]):
                 break
-            values = np.frombuffer(data, "<f8", count, offset + _HEADER.itemsize).reshape(int(header["steps"]), int(header["firms"]), int(header["metrics"]))
-            runs.setdefault(int(header["run"]), (values, float(header["wall_seconds"])))
+            if int(header["run"]) not in runs:
+                values = np.frombuffer(data, "<f8", count, offset + _HEADER.itemsize).reshape(int(header["steps"]), int(header["firms"]), int(header["metrics"]))
+                runs[int(header["run"])] = (values[..., metrics], float(header["wall_seconds"]))  # a copy: `data` is not kept
             offset = end
     return runs
 
@@ -252,12 +254,20 @@ def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
             rows = list(csv.reader(handle))
         header, rows = rows[0], rows[1:]
         names = header[4:-2]
-        logs = _read_logs(path)
+        wanted = metrics or list(METRICS)
+        logs = _read_logs(path, [METRICS.index(m) for m in wanted])
         done = [row for row in rows if int(row[0]) in logs]
         if not done:
             raise FormatError(f"{path}: no finished runs yet")
+        missing = [int(r[0]) for r in rows if int(r[0]) not in logs]
         run = np.array([int(r[0]) for r in done])
-        stacked = np.stack([logs[r][0] for r in run])  # (run, step, firm, metric)
+        wall_seconds = np.array([logs[r][1] for r in run])
+        # (run, step, firm, metric); runs shorter than the longest are padded with NaN, as in a merged file
+        steps = max(logs[r][0].shape[0] for r in run)
+        stacked = np.full((len(run), steps, logs[run[0]][0].shape[1], len(wanted)), np.nan)
+        for i, r in enumerate(run):
+            run_values = logs.pop(r)[0]  # released as it is copied in
+            stacked[i, : run_values.shape[0]] = run_values
         scenario = (path / "scenario.yaml").read_text()
         firms = _firm_names_from_scenario(scenario, stacked.shape[2])
         coords = {
@@ -265,16 +275,15 @@ def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
             "point": ("run", np.array([int(r[1]) for r in done])),
             "replicate": ("run", np.array([int(r[2]) for r in done])),
             "seed": ("run", np.array([int(r[3]) for r in done], dtype=np.uint64)),
-            "wall_seconds": ("run", np.array([logs[r][1] for r in run])),
+            "wall_seconds": ("run", wall_seconds),
             "step": np.arange(stacked.shape[1]),
             "firm": firms,
         }
         for name, values in _parameter_coords(names, [r[4:-2] for r in done]).items():
             coords[name] = ("run", values)
-        wanted = metrics or list(METRICS)
-        ds = xr.Dataset({m: (("run", "step", "firm"), stacked[..., METRICS.index(m)]) for m in wanted}, coords=coords)
+        ds = xr.Dataset({m: (("run", "step", "firm"), stacked[..., k]) for k, m in enumerate(wanted)}, coords=coords)
         ds.attrs.update({"format": "trustsim-sweep-directory", "scenario": scenario, "path": str(path), "parameters": names,
-                         "missing_runs": [int(r[0]) for r in rows if int(r[0]) not in logs]})
+                         "missing_runs": missing})
         return ds
 
     with _reading(path, SWEEP_FORMAT) as f:

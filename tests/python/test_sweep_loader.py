@@ -20,6 +20,23 @@ def test_directory_and_merge_agree(sweep_dir):
     assert from_dir.attrs["missing_runs"] == []
 
 
+def test_runs_of_different_lengths_are_padded_alike_in_directory_and_merge(tmp_path):
+    """A sweep over simulation.steps: shorter runs end in NaN, read from the directory as from the merge."""
+    from conftest import trustsim as binary
+
+    (tmp_path / "steps.yaml").write_text("simulation: {steps: 8, seed: 2}\ncustomers: {count: 200}\nfirms: [{name: A}, {name: B}]\n"
+                                         "sweep:\n  replicates: 2\n  grid: {simulation.steps: [5, 8]}\n")
+    binary("sweep", tmp_path / "steps.yaml", "-o", tmp_path / "out", "-q")
+    binary("merge", tmp_path / "out", "-o", tmp_path / "merged.h5")
+    from_dir = trustsim.open_sweep(tmp_path / "out", metrics=["trust", "customers"])
+    merged = trustsim.open_sweep(tmp_path / "merged.h5", metrics=["trust", "customers"])
+    assert from_dir.sizes == merged.sizes == {"run": 4, "step": 8, "firm": 2}
+    for metric in ["trust", "customers"]:
+        np.testing.assert_array_equal(from_dir[metric].values, merged[metric].values, err_msg=metric)
+        assert np.isnan(from_dir[metric].values[:2, 5:]).all()  # runs 0 and 1: the point of 5 steps
+        assert not np.isnan(from_dir[metric].values[2:]).any()
+
+
 def test_runs_match_single_runs_of_their_point(sweep_dir, tmp_path):
     """Run 5 of the sweep is the scenario at its point and seed: `trustsim run` with those values agrees."""
     from conftest import trustsim as binary
