@@ -141,7 +141,7 @@ struct FirmSpec {
 };
 
 struct BehaviourSpec {
-    double trust_lambda = 1.0;          // lambda in the trust equation
+    double trust_lambda = 1.0;          // lambda in the trust equation (at most 1e6, since the engine uses it as a float)
     double rate_credibility = 0.2;      // eta_C
     double rate_reliability = 0.2;      // eta_R
     double rate_intimacy = 0.2;         // eta_I
@@ -162,7 +162,7 @@ struct BehaviourSpec {
     double distrust_threshold = 0.3;
     double nps_full_trust = 0.8;        // trust that maps to a score of 10: score = min(10, floor(10 T / nps_full_trust))
     static constexpr Field<BehaviourSpec> fields[] = {
-        {"trust_lambda", &BehaviourSpec::trust_lambda, 0, unbounded, "", "lambda: weight of self-orientation in the trust equation"},
+        {"trust_lambda", &BehaviourSpec::trust_lambda, 0, 1e6, "", "lambda: weight of self-orientation in the trust equation"},
         {"rate_credibility", &BehaviourSpec::rate_credibility, 0, 1, "1/step", "eta_C: learning rate of credibility"},
         {"rate_reliability", &BehaviourSpec::rate_reliability, 0, 1, "1/step", "eta_R: learning rate of reliability"},
         {"rate_intimacy", &BehaviourSpec::rate_intimacy, 0, 1, "1/step", "eta_I: learning rate of intimacy"},

@@ -47,7 +47,12 @@ int run(const RunOptions& options) {
     std::signal(SIGINT, request_stop);  // from the start, so no signal can leave a temporary file behind
     std::signal(SIGTERM, request_stop);
     auto overrides = options.overrides;
-    if (options.seed >= 0) overrides.push_back("simulation.seed=" + std::to_string(options.seed));
+    if (options.seed >= 0) {
+        for (const auto& o : overrides)
+            if (o.starts_with("simulation.seed=") || o.starts_with("simulation="))
+                throw UserError({"--seed " + std::to_string(options.seed), 0, 0, ""}, "--seed and --set " + o + " both give the seed", "keep one of them");
+        overrides.push_back("simulation.seed=" + std::to_string(options.seed));
+    }
     auto scenario = io::load_scenario_file(options.scenario, overrides);
     if (scenario.sweep.runs() > 1 && !options.quiet)
         std::cerr << "trustsim: note: this scenario has a sweep of " << scenario.sweep.runs()

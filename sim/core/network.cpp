@@ -90,8 +90,11 @@ std::vector<Edge> erdos_renyi(std::int64_t n, double mean_degree, std::uint64_t 
     return edges_by_row(n, threads, [&](std::int64_t i, std::vector<Edge>& out) {
         Stream rng(seed, Phase::network, 0, static_cast<std::uint64_t>(i));
         for (std::int64_t j = i;;) {
-            j += p >= 1.0 ? 1 : 1 + static_cast<std::int64_t>(std::floor(std::log1p(-rng.uniform()) / log_miss));
-            if (j >= n) break;
+            // The skip is compared as a double: with p = 0, or p so small that it exceeds the int64 range, it
+            // is infinite or huge and ends the row.
+            const double skip = p >= 1.0 ? 0.0 : std::floor(std::log1p(-rng.uniform()) / log_miss);
+            if (!(skip < static_cast<double>(n - 1 - j))) break;
+            j += 1 + static_cast<std::int64_t>(skip);
             out.push_back({static_cast<std::int32_t>(i), static_cast<std::int32_t>(j)});
         }
     });

@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 
 constexpr std::uintmax_t max_scenario_bytes = 16u << 20;  // a scenario is hand-written; larger is a mistake
 constexpr std::size_t max_firms = 10000;                  // firm ids are stored as int16 in snapshots
+constexpr double max_contacts = 10000;                    // well-mixed contacts per customer and step; more would only be slow
 
 std::string join(const std::vector<std::string_view>& names) {
     std::string out;
@@ -169,6 +170,8 @@ public:
             if (!seen.insert(name).second) fail(key, key_path, "key '" + name + "' appears twice", "keep one of them");
         }
     }
+
+    bool overridden(const std::string& path) const { return std::find(overridden_.begin(), overridden_.end(), path) != overridden_.end(); }
 
     void require(const Node& map, const std::string& path, std::string_view key, const std::string& example) const {
         if (!map[std::string(key)]) fail(map, child_path(path, key), "required key '" + std::string(key) + "' is missing", "add it, e.g. " + example);
@@ -382,17 +385,21 @@ NetworkSpec read_network(const Reader& r, const Node& node, std::int64_t custome
     r.check_map(node, "network", {"type", "mean_degree", "rewire", "file"});
     if (node["type"]) network.kind = static_cast<NetworkSpec::Kind>(std::find(std::begin(network_kinds), std::end(network_kinds), r.choice(node["type"], "network.type", network_kinds)) - std::begin(network_kinds));
     using Kind = NetworkSpec::Kind;
+    // With the type changed by --set, the file's other network keys may no longer apply: replacing the whole
+    // section is the override that works.
+    const std::string replace_section = r.overridden("network.type") ? ", or override the whole section: --set \"network={type: " + node["type"].Scalar() + "}\"" : "";
     const auto only_for = [&](std::string_view key, bool applies, std::string_view types) {
         if (node[std::string(key)] && !applies)
             r.fail(node[std::string(key)], child_path("network", key), std::string(key) + " does not apply to this network type",
-                   "remove it (it is used by " + std::string(types) + ")");
+                   "remove it (it is used by " + std::string(types) + ")" + replace_section);
     };
     only_for("mean_degree", network.kind != Kind::none && network.kind != Kind::edge_list, "well_mixed, erdos_renyi, watts_strogatz and barabasi_albert");
     only_for("rewire", network.kind == Kind::watts_strogatz, "watts_strogatz");
     only_for("file", network.kind == Kind::edge_list, "edge_list");
-    const double max_degree = static_cast<double>(customers - 1);
+    // Well-mixed contacts are drawn with replacement, so they may outnumber the other customers.
+    const double max_degree = network.kind == Kind::well_mixed ? max_contacts : static_cast<double>(customers - 1);
     if (const Node degree = node["mean_degree"]) {
-        if (max_degree < 1) r.fail(degree, "network.mean_degree", "a network needs at least 2 customers", "raise customers.count or use type: none");
+        if (customers < 2) r.fail(degree, "network.mean_degree", "a network needs at least 2 customers", "raise customers.count or use type: none");
         network.mean_degree = r.number(degree, "network.mean_degree", network.kind == Kind::erdos_renyi ? 0 : 1, max_degree);
         const bool even_integer = network.kind == Kind::watts_strogatz || network.kind == Kind::barabasi_albert;
         if (even_integer && std::fmod(network.mean_degree, 2) != 0)
@@ -958,7 +965,7 @@ std::string scenario_reference() {
     text += "### `network`\n\n| key | default | allowed | unit | meaning |\n|---|---|---|---|---|\n" +
             reference_row("type", std::string(network_kinds[static_cast<std::size_t>(network.kind)]), join({std::begin(network_kinds), std::end(network_kinds)}), "",
                           "who hears whose word of mouth") +
-            reference_row("mean_degree", format_number(network.mean_degree), "1 … customers - 1 (even for watts_strogatz, barabasi_albert)", "contacts",
+            reference_row("mean_degree", format_number(network.mean_degree), "well_mixed 1 … " + format_number(max_contacts) + "; erdos_renyi 0 … customers - 1; watts_strogatz, barabasi_albert even, 2 … customers - 1", "contacts",
                           "well_mixed: contacts drawn per step; other types: mean degree of the network") +
             reference_row("rewire", format_number(network.rewire), "0 … 1", "probability", "watts_strogatz only: rewiring probability") +
             reference_row("file", "(required for edge_list)", "path", "", "edge_list only: edge-list file, relative to the scenario") + "\n";

@@ -124,6 +124,19 @@ TEST_CASE("usage errors and missing files exit non-zero with a message") {
     CHECK(run("info /nonexistent/out.h5").status == 1);
 }
 
+TEST_CASE("--seed and --set simulation.seed together are refused; a tiny well-mixed market runs") {
+    TempDir dir;
+    const auto scenario = source_dir() + "/scenarios/baseline.yaml";
+    auto r = run("run " + scenario + " -o " + (dir / "s.h5") + small + " --seed 5 --set simulation.seed=6");
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("both give the seed"));
+    CHECK_FALSE(fs::exists(dir / "s.h5"));
+    // Five customers, ten contacts drawn from the other four each step (with replacement).
+    std::ofstream(dir / "tiny.yaml") << "firms: [{name: A}, {name: B}]\ncustomers: {count: 5}\nsimulation: {steps: 5}\n";
+    r = run("run " + (dir / "tiny.yaml") + " -q -o " + (dir / "tiny.h5"));
+    CHECK(r.status == 0);
+}
+
 TEST_CASE("an interrupted run leaves no file under the output name") {
     TempDir dir;
     const auto out = dir / "long.h5";

@@ -46,6 +46,19 @@ TEST_CASE("Erdos-Renyi has the requested mean degree and a Poisson-like spread")
     CHECK(var / static_cast<double>(net.nodes()) == Approx(10).margin(0.8));
 }
 
+TEST_CASE("Erdos-Renyi of mean degree 0, or nearly 0, has no edges (the geometric skip is infinite or past int64)") {
+    for (const double degree : {0.0, 1e-30}) {
+        const auto net = build_network(spec_of(NetworkSpec::Kind::erdos_renyi, degree), 2000, 1, 2);
+        CHECK(net.nodes() == 2000);
+        CHECK(net.edge_ends() == 0);
+    }
+    // Still random at small degrees: 1e-3 over 20000 customers is about 10 edges (20 ends).
+    const auto sparse = build_network(spec_of(NetworkSpec::Kind::erdos_renyi, 1e-3), 20000, 1, 2);
+    check_simple_and_symmetric(sparse);
+    CHECK(sparse.edge_ends() > 0);
+    CHECK(sparse.edge_ends() < 80);
+}
+
 TEST_CASE("Watts-Strogatz keeps the lattice without rewiring and about its degree with it") {
     auto s = spec_of(NetworkSpec::Kind::watts_strogatz, 6);
     s.rewire = 0;

@@ -110,6 +110,14 @@ events:
     CHECK(spec.events[2].duration == 10);
 }
 
+TEST_CASE("well-mixed contacts may outnumber the other customers, so a small market's resolved scenario reads back") {
+    const auto tiny = load_scenario_text("firms: [{name: A}]\ncustomers: {count: 5}\n", "tiny.yaml");
+    CHECK(tiny.spec.network.kind == NetworkSpec::Kind::well_mixed);
+    CHECK(load_scenario_text(tiny.resolved_yaml, "resolved.yaml").resolved_yaml == tiny.resolved_yaml);
+    CHECK(load_scenario_text("firms: [{name: A}]\ncustomers: {count: 5}\nnetwork: {type: well_mixed, mean_degree: 50}\n", "x.yaml").spec.network.mean_degree == 50);
+    CHECK(error_of(two_firms + "network: {type: well_mixed, mean_degree: 1e9}\n").where().key_path == "network.mean_degree");
+}
+
 TEST_CASE("the resolved scenario reads back to the same scenario") {
     const auto first = load_scenario_text(two_firms + "events:\n  - {type: policy, step: 5, firm: B, set: {triggers: 0.3}}\n"
                                                       "customers: {honesty: 0.8, initial_perception: {credibility: 0.1, reliability: 0.2, intimacy: 0.3, self_orientation: 0.4}}\n"
@@ -203,6 +211,11 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK_THAT(error_of(two_firms + "network: {type: barabasi_albert, mean_degree: 3}\n").problem(), Catch::Contains("even"));
         CHECK_THAT(error_of(two_firms + "network: {type: smallworld}\n").fix(), Catch::Contains("known keys"));
         CHECK(error_of(two_firms + "network: {type: edge_list}\n").where().key_path == "network.file");
+        // A type changed by --set leaves the file's mean degree behind: the fix says how to replace the section.
+        const std::string file_degree = two_firms + "network: {type: erdos_renyi, mean_degree: 4}\n";
+        CHECK_THAT(error_of(file_degree, {"network.type=none"}).fix(), Catch::Contains("--set \"network={type: none}\""));
+        CHECK_THAT(error_of(two_firms + "network: {type: none, mean_degree: 4}\n").fix(), !Catch::Contains("--set"));
+        CHECK(load_scenario_text(file_degree, "o.yaml", {"network={type: none}"}).spec.network.kind == NetworkSpec::Kind::none);
     }
     SECTION("bad distributions") {
         CHECK(error_of(two_firms + "customers: {honesty: {dist: beta, a: 0, b: 1}}\n").where().key_path == "customers.honesty.a");
