@@ -29,6 +29,7 @@ namespace fs = std::filesystem;
 
 constexpr std::uintmax_t max_scenario_bytes = 16u << 20;  // a scenario is hand-written; larger is a mistake
 constexpr std::size_t max_firms = 10000;                  // firm ids are stored as int16 in snapshots
+constexpr std::string_view whole_number_expected = "expected a whole number";
 constexpr double max_contacts = 10000;                    // well-mixed contacts per customer and step; more would only be slow
 
 std::string join(const std::vector<std::string_view>& names) {
@@ -193,7 +194,7 @@ public:
 
     std::int64_t integer(const Node& node, const std::string& path, double min, double max) const {
         const double value = number(node, path, min, max);
-        if (value != std::floor(value)) fail(node, path, "expected a whole number, got " + node.Scalar(), "drop the fraction");
+        if (value != std::floor(value)) fail(node, path, std::string(whole_number_expected) + ", got " + node.Scalar(), "drop the fraction");
         return static_cast<std::int64_t>(value);
     }
 
@@ -634,7 +635,7 @@ std::vector<std::vector<std::string>> cartesian(const std::vector<std::vector<st
     return points;
 }
 
-// random / latin_hypercube: {samples: n, parameters: {key: {low, high, scale: linear|log}}}
+// random / latin_hypercube: {samples: n, parameters: {key: {low, high, scale: linear|log, integer: false}}}
 void sample_points(const Reader& r, const Node& node, const std::string& path, bool latin, std::uint64_t seed, SweepSpec& sweep) {
     r.check_map(node, path, {"samples", "parameters"});
     r.require(node, path, "samples", "samples: 100");
@@ -650,7 +651,7 @@ void sample_points(const Reader& r, const Node& node, const std::string& path, b
         const auto key = r.text(item.first, parameters_path);
         const auto range_path = child_path(parameters_path, key);
         const Node range = item.second;
-        r.check_map(range, range_path, {"low", "high", "scale"});
+        r.check_map(range, range_path, {"low", "high", "scale", "integer"});
         r.require(range, range_path, "low", "low: 0");
         r.require(range, range_path, "high", "high: 1");
         const double low = r.number(range["low"], child_path(range_path, "low"), -unbounded, unbounded);
@@ -658,6 +659,7 @@ void sample_points(const Reader& r, const Node& node, const std::string& path, b
         static constexpr std::string_view scales[] = {"linear", "log"};
         const bool log = range["scale"] && r.choice(range["scale"], child_path(range_path, "scale"), scales) == "log";
         if (log && low <= 0) r.fail(range["low"], child_path(range_path, "low"), "a log scale needs low > 0", "use a positive low or scale: linear");
+        const bool integer = range["integer"] && r.boolean(range["integer"], child_path(range_path, "integer"));  // for counts
         sweep.parameters.push_back(key);
         // Latin hypercube: each parameter's samples fall one in each of `samples` equal strata, in a random order.
         std::vector<std::uint64_t> stratum(static_cast<std::size_t>(samples));
@@ -669,7 +671,7 @@ void sample_points(const Reader& r, const Node& node, const std::string& path, b
             Stream rng(seed, Phase::sweep, 2 * k, p);
             const double u = latin ? (static_cast<double>(stratum[p]) + rng.uniform()) / static_cast<double>(samples) : rng.uniform();
             const double value = log ? std::exp(std::log(low) + u * (std::log(high) - std::log(low))) : low + u * (high - low);
-            sweep.points[p].push_back(format_number(value));
+            sweep.points[p].push_back(format_number(integer ? std::round(value) : value));
         }
         ++k;
     }
@@ -731,6 +733,13 @@ SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed) {
     out << YAML::BeginMap << YAML::Key << "sweep" << YAML::Value << node << YAML::EndMap;
     sweep.resolved_yaml = std::string(out.c_str()) + "\n";
     return sweep;
+}
+
+// Where the sweep section names `parameter` (for the given point, in a list of points).
+Node sweep_parameter_node(const Node& sweep, const std::string& method, std::int64_t point, const std::string& parameter) {
+    if (method == "grid") return sweep["grid"][parameter];
+    if (method == "points") return sweep["points"][static_cast<std::size_t>(point)][parameter];
+    return sweep[method]["parameters"][parameter];
 }
 
 std::vector<std::string> point_overrides(const SweepSpec& sweep, std::int64_t point) {
@@ -818,6 +827,17 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
         try {
             loaded.sweep.point_bytes.push_back(Simulation::estimated_memory_bytes(load(text, name, point, base_dir, false).spec));
         } catch (const UserError& e) {
+            // A bad parameter is reported where the sweep names it, with the value this point gave it.
+            const auto& parameters = loaded.sweep.parameters;
+            for (std::size_t k = 0; k < parameters.size(); ++k)
+                if (e.where().file == "--set " + parameters[k]) {
+                    std::string fix = e.fix();
+                    if (loaded.sweep.method == "random" || loaded.sweep.method == "latin_hypercube")
+                        if (e.problem().starts_with(whole_number_expected)) fix = "add integer: true to its range, to sample whole numbers";
+                    reader.fail(sweep_parameter_node(root["sweep"], loaded.sweep.method, p, parameters[k]), e.where().key_path,
+                                "at point " + std::to_string(p) + " (" + parameters[k] + " = " + loaded.sweep.points[static_cast<std::size_t>(p)][k] + "): " + e.problem(),
+                                fix);
+                }
             reader.fail(root["sweep"], "sweep", "point " + std::to_string(p) + " is not a valid scenario: " + format_error(e),
                         "check the sweep's parameter names and values");
         }

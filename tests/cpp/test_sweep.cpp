@@ -112,6 +112,19 @@ TEST_CASE("bad sweeps are refused with the place and a fix") {
     CHECK_THAT(problem("sweep:\n  grid:\n    firms[0].contrl_customers: [0.1]\n"), Catch::Contains("did you mean 'control_customers'"));
     CHECK_THAT(problem("sweep:\n  replicate: 3\n"), Catch::Contains("did you mean 'replicates'"));
     CHECK_THAT(problem("sweep:\n  random: {samples: 3, parameters: {behaviour.trust_lambda: {low: 0, high: 1, scale: log}}}\n"), Catch::Contains("low > 0"));
+    // A bad parameter is reported on its own line in the sweep, with the point's value and one fix.
+    const auto bad_grid = problem("sweep:\n  grid:\n    customers.count: [100]\n    firms[0].control_customers: [0.1, 2]\n");
+    CHECK_THAT(bad_grid, Catch::StartsWith("sweep.yaml:9:") && Catch::Contains("at point 1 (firms[0].control_customers = 2)"));
+    CHECK_THAT(bad_grid, !Catch::Contains("--set"));
+    // A sampled count says how to sample whole numbers, and then works.
+    const std::string counts = "sweep:\n  latin_hypercube:\n    samples: 8\n    parameters:\n      customers.count: {low: 100, high: 1000, scale: log";
+    CHECK_THAT(problem(counts + "}\n"), Catch::Contains("integer: true"));
+    for (const auto& point : load(counts + ", integer: true}\n").sweep.points) {
+        const double count = std::stod(point[0]);
+        CHECK(count == std::round(count));
+        CHECK(count >= 100);
+        CHECK(count <= 1000);
+    }
 }
 
 TEST_CASE("the run log keeps complete records and drops a torn tail") {
