@@ -216,7 +216,7 @@ public:
         for (const auto option : options)
             if (value == option) return option;
         const std::vector<std::string_view> known(std::begin(options), std::end(options));
-        fail(node, path, "'" + value + "' is not one of " + join(known), suggest(value, known));
+        fail(node, path, "'" + value + "' is not one of " + join(known), suggest(value, known, "allowed values"));
     }
 
     // Reads the keys of `map` that name fields of T (others are the caller's to read).
@@ -461,7 +461,10 @@ std::vector<Event> read_events(const Reader& r, const Node& node, const ModelSpe
         if (found == spec.firms.end()) {
             std::vector<std::string_view> names;
             for (const auto& f : spec.firms) names.push_back(f.name);
-            r.fail(item["firm"], child_path(path, "firm"), "no firm is named '" + firm_name + "'", suggest(firm_name, names, "firms"));
+            const bool copied = std::any_of(names.begin(), names.end(), [&](std::string_view name) { return name.starts_with(firm_name + "-1"); });
+            r.fail(item["firm"], child_path(path, "firm"), "no firm is named '" + firm_name + "'",
+                   copied ? "'" + firm_name + "' has copies, named " + firm_name + "-1, " + firm_name + "-2, ...: name one of them"
+                          : suggest(firm_name, names, "firms"));
         }
         event.firm = static_cast<int>(found - spec.firms.begin());
         if (const Node size = item["size"]) event.size = r.number(size, child_path(path, "size"), 0, 1);

@@ -192,6 +192,8 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK(e.where().key_path == "events[0].firm");
         CHECK(e.where().line == 5);
         CHECK_THAT(e.problem(), Catch::Contains("'C'"));
+        const auto copied = error_of("firms: [{name: A, copies: 2}, {name: B}]\nevents:\n  - {type: breach, step: 3, firm: A}\n");
+        CHECK_THAT(copied.fix(), Catch::Contains("A-1, A-2"));
     }
     SECTION("an event after the last step") {
         CHECK_THAT(error_of(two_firms + "simulation: {steps: 10}\nevents:\n  - {type: breach, step: 10, firm: A}\n").problem(),
@@ -209,7 +211,7 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
     SECTION("network settings that do not fit the type") {
         CHECK_THAT(error_of(two_firms + "network: {type: erdos_renyi, rewire: 0.1}\n").problem(), Catch::Contains("does not apply"));
         CHECK_THAT(error_of(two_firms + "network: {type: barabasi_albert, mean_degree: 3}\n").problem(), Catch::Contains("even"));
-        CHECK_THAT(error_of(two_firms + "network: {type: smallworld}\n").fix(), Catch::Contains("known keys"));
+        CHECK_THAT(error_of(two_firms + "network: {type: smallworld}\n").fix(), Catch::Contains("allowed values: none, well_mixed"));
         CHECK(error_of(two_firms + "network: {type: edge_list}\n").where().key_path == "network.file");
         // A type changed by --set leaves the file's mean degree behind: the fix says how to replace the section.
         const std::string file_degree = two_firms + "network: {type: erdos_renyi, mean_degree: 4}\n";
