@@ -13,6 +13,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import xarray as xr
+import yaml
 
 PathLike = Union[str, os.PathLike]
 
@@ -357,8 +358,6 @@ def open_statistics(path: PathLike, metrics: list[str] | None = None) -> xr.Data
 
 
 def _firm_names_from_scenario(scenario: str, count: int) -> list[str]:
-    import yaml
-
     firms = (yaml.safe_load(scenario) or {}).get("firms", [])
     names = [str(f.get("name")) for f in firms]
     return names if len(names) == count else [f"firm{i}" for i in range(count)]
