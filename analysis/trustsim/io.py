@@ -13,6 +13,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import xarray as xr
+import yaml
 
 PathLike = Union[str, os.PathLike]
 
@@ -149,8 +150,7 @@ def open_run(path: PathLike) -> xr.Dataset:
     order (then any others), with its unit and description as attributes. Dataset attributes: every root
     attribute of the file, `scenario` (the resolved YAML) and `path`. Raises FormatError on a bad file."""
     with _reading(path, RUN_FORMAT) as f:
-        present = [name for name in _read_group(f, "timeseries") if name != "step"]
-        names = [m for m in METRICS if m in present] + [n for n in present if n not in METRICS]
+        names = _ordered([name for name in _read_group(f, "timeseries") if name != "step"])
         variables = {
             name: (("step", "firm"), _read(f, f"timeseries/{name}"), _attrs(f[f"timeseries/{name}"])) for name in names
         }
@@ -238,14 +238,33 @@ def _parameter_coords(names: list[str], values: list[list[str]]) -> dict[str, np
     return coords
 
 
+def _check_metrics(metrics: list[str] | None) -> None:
+    if metrics is not None and (unknown := sorted(set(metrics) - set(METRICS))):
+        raise ValueError(f"unknown metrics {unknown}; known: {', '.join(METRICS)}")
+
+
+def _ordered(present: list[str]) -> list[str]:
+    """Metric names in METRICS order, then any others."""
+    return [m for m in METRICS if m in present] + [n for n in present if n not in METRICS]
+
+
+def _point_parameters(f: h5py.File) -> tuple[list[str], dict[str, np.ndarray]]:
+    """A merged sweep's swept key paths, and each one's value at every point (numbers where they all are)."""
+    names = [_text(n) for n in _read(f, "parameters/name")]
+    return names, _parameter_coords(names, [[_text(v) for v in row] for row in _read(f, "parameters/value")])
+
+
+def _sweep_attrs(f: h5py.File, path: PathLike, names: list[str]) -> dict:
+    return {**_attrs(f), "scenario": _text(_read(f, "scenario")), "path": str(path), "parameters": names}
+
+
 def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
     """A sweep as an xarray Dataset with dims (run, step, firm): one variable per metric, and per run the
     coordinates point, replicate, seed, status-independent parameters (one coordinate per swept key path)
     and wall_seconds. `path` is a sweep directory (finished runs only; unfinished runs are left out and
     listed in attrs['missing_runs']) or its merged file."""
     path = Path(path)
-    if metrics is not None and (unknown := sorted(set(metrics) - set(METRICS))):
-        raise ValueError(f"unknown metrics {unknown}; known: {', '.join(METRICS)}")
+    _check_metrics(metrics)
     if path.is_dir():
         manifest = path / "manifest.csv"
         if not manifest.exists():
@@ -287,9 +306,8 @@ def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
         return ds
 
     with _reading(path, SWEEP_FORMAT) as f:
-        names = [_text(n) for n in _read(f, "parameters/name")]
+        names, per_point = _point_parameters(f)
         point = _read(f, "runs/point")
-        values = [[_text(v) for v in row] for row in _read(f, "parameters/value")]
         coords = {
             "run": _read(f, "runs/run"),
             "point": ("run", point),
@@ -299,18 +317,47 @@ def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
             "step": _read(f, "timeseries/step"),
             "firm": _names(f),
         }
-        for name, per_point in _parameter_coords(names, values).items():
-            coords[name] = ("run", per_point[point] if len(per_point) else per_point)
-        wanted = metrics or [m for m in f["timeseries"] if m != "step"]
+        for name, values in per_point.items():
+            coords[name] = ("run", values[point] if len(values) else values)
+        wanted = metrics or _ordered([m for m in _read_group(f, "timeseries") if m != "step"])
         ds = xr.Dataset({m: (("run", "step", "firm"), _read(f, f"timeseries/{m}")) for m in wanted}, coords=coords)
-        ds.attrs.update(_attrs(f))
-        ds.attrs.update({"scenario": _text(_read(f, "scenario")), "path": str(path), "parameters": names, "missing_runs": []})
+        ds.attrs.update({**_sweep_attrs(f, path, names), "missing_runs": []})
+        return ds
+
+
+# The statistics across replicates that `trustsim merge` writes for every metric (docs/sweeps.md).
+STATISTICS = ("mean", "std", "ci95_low", "ci95_high")
+
+
+def open_statistics(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
+    """The statistics across replicates of a merged sweep (`trustsim merge`, its /statistics group) as an
+    xarray Dataset with dims (point, step, firm, statistic): one variable per metric (all, in METRICS
+    order, or those named), statistic mean, std (n - 1), ci95_low and ci95_high (the Student-t 95% interval
+    of the mean), computed per step across the point's replicates, leaving NaN values out (NaN where no
+    replicate has a value; std and the interval NaN where fewer than two have). Coordinates: point, step,
+    firm, and one per swept parameter along point (numbers where every value is one), as open_sweep gives
+    per run. Attributes as open_sweep's (the file's root attributes, e.g. replicates, and scenario, path,
+    parameters). Raises FormatError on a bad file, and on a sweep directory, which has no statistics."""
+    _check_metrics(metrics)
+    if Path(path).is_dir():
+        raise FormatError(f"{path}: a sweep directory, which holds no statistics; merge it (trustsim merge {path} -o SWEEP.h5) "
+                          f"and open that file, or summarise the directory with summarize_replicates(open_sweep({str(path)!r}))")
+    with _reading(path, SWEEP_FORMAT) as f:
+        names, per_point = _point_parameters(f)
+        wanted = metrics or _ordered(_read_group(f, "statistics"))
+        variables = {
+            m: (("point", "step", "firm", "statistic"), np.stack([_read(f, f"statistics/{m}/{s}") for s in STATISTICS], axis=-1),
+                _attrs(f[f"timeseries/{m}"]) if f"timeseries/{m}" in f else {})  # the metric's unit and description
+            for m in wanted
+        }
+        coords = {"point": np.arange(len(f["parameters/value"])), "step": _read(f, "timeseries/step"), "firm": _names(f),
+                  "statistic": list(STATISTICS), **{name: ("point", values) for name, values in per_point.items()}}
+        ds = _dataset(path, variables, coords)
+        ds.attrs.update(_sweep_attrs(f, path, names))
         return ds
 
 
 def _firm_names_from_scenario(scenario: str, count: int) -> list[str]:
-    import yaml
-
     firms = (yaml.safe_load(scenario) or {}).get("firms", [])
     names = [str(f.get("name")) for f in firms]
     return names if len(names) == count else [f"firm{i}" for i in range(count)]

@@ -17,7 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from .io import PathLike, open_histograms, open_run
-from .stats import interval, summarize_replicates, summary
+from .stats import interval, long_run_label, summarize_replicates, summary
 
 LABELS = {"trust": "trust of own customers", "share": "market share", "nps": "NPS of buyers", "profit": "profit per step",
           "employee_trust": "employees' trust", "revenue": "revenue per step", "trust_all": "trust of all customers"}
@@ -98,21 +98,28 @@ def plot_trust_heatmap(histograms: xr.DataArray, firm: Union[int, str] = 0, ax=N
 
 
 def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit", firm: Union[int, str] = 0, tail: float = 0.1, ax=None):
-    """Long-run `metric` (mean across replicates) over two swept parameters, e.g. control level x opportunist share."""
+    """Long-run `metric` (stats.long_run, mean across replicates) over two swept parameters, e.g. control
+    level x opportunist share: for money (profit, revenue, ...) the cumulative sum over the whole run, for
+    other metrics the mean over the last `tail` of the steps, as the colour bar says. Values of both signs
+    (a profit here, a loss there) get a colour scale centred on 0, so a small loss looks as pale as a small
+    profit."""
     table = summarize_replicates(sweep, [metric], tail=tail)
     firm_name = sweep["firm"].values[firm] if isinstance(firm, int) else firm
     grid = table[table["firm"] == firm_name].pivot_table(index=y, columns=x, values="mean")
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4))
-    mesh = ax.imshow(grid.values, origin="lower", aspect="auto", cmap="RdYlGn")
+    low, high = np.nanmin(grid.values), np.nanmax(grid.values)
+    limit = max(-low, high)
+    centred = {"vmin": -limit, "vmax": limit} if low < 0 < high else {}  # both signs: 0 in the middle (yellow)
+    mesh = ax.imshow(grid.values, origin="lower", aspect="auto", cmap="RdYlGn", **centred)
     ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     for (i, j), value in np.ndenumerate(grid.values):
         ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize="x-small")
-    ax.figure.colorbar(mesh, ax=ax, label=f"long-run {metric}")
-    ax.set_title(f"{metric} of {firm_name}")
+    ax.figure.colorbar(mesh, ax=ax, label=long_run_label(metric, tail))
+    ax.set_title(f"{metric} of {firm_name}, mean across replicates")
     return ax
 
 

@@ -67,10 +67,27 @@ def long_run(ds: xr.Dataset, metric: str, tail: float = 0.1) -> xr.DataArray:
     return _nanmean(_tail(ds, tail)[metric], "step")
 
 
+def aggregate(metric: str, tail: float = 0.1) -> str:
+    """How long_run reduces `metric` over the steps, in words: "sum over all steps" for money, otherwise
+    e.g. "mean over the last 10% of steps"."""
+    return "sum over all steps" if metric in MONEY else f"mean over the last {tail * 100:g}% of steps"
+
+
+def long_run_label(metric: str, tail: float = 0.1) -> str:
+    """What long_run(ds, metric, tail) is, as a label: "cumulative profit", "share, mean over the last 10% of steps"."""
+    return f"cumulative {metric}" if metric in MONEY else f"{metric}, {aggregate(metric, tail)}"
+
+
 def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, PathLike]]], metrics: Union[str, Iterable[str]] = ("trust", "share", "nps", "profit"),
                          tail: float = 0.1, confidence: float = 0.95) -> pd.DataFrame:
-    """Long-run value (long_run) of each metric across replicates: one row per firm and metric with n,
-    mean, std (n - 1) and the Student-t `confidence` interval of the mean (ci_low, ci_high).
+    """Long-run value (long_run) of each metric across replicates: one row per firm and metric with the
+    column `aggregate` saying what that value is, then n, mean, std (n - 1) and the Student-t `confidence`
+    interval of the mean (ci_low, ci_high).
+
+    The long-run value of money (MONEY: revenue, costs, profit, fraud_loss) is its cumulative sum over the
+    whole run (aggregate "sum over all steps"), so a "profit" row is the mean cumulative profit of a run;
+    that of any other metric (trust, share, nps, ...) is its mean over the last `tail` of the steps
+    (aggregate "mean over the last 10% of steps" for the default tail), ignoring NaN.
 
     `runs` is a list of replicate runs of one scenario (paths or datasets from open_run), or a sweep (from
     open_sweep), whose rows are then also per point, with the swept parameters as columns."""
@@ -91,7 +108,7 @@ def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, Path
             mean, sd, low, high = interval(values, axis=0, confidence=confidence)
             for f, firm in enumerate(sweep["firm"].values):
                 row = {"point": int(point)} if by_point else {}
-                row.update({"firm": firm, "metric": metric, "n": int(np.isfinite(values[:, f]).sum()),
+                row.update({"firm": firm, "metric": metric, "aggregate": aggregate(metric, tail), "n": int(np.isfinite(values[:, f]).sum()),
                             "mean": mean[f], "std": sd[f], "ci_low": low[f], "ci_high": high[f]})
                 row.update({p: group[p].values[0] for p in parameters})
                 rows.append(row)

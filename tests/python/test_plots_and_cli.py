@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+import xarray as xr
 
 import trustsim
 from conftest import write_run
@@ -28,7 +29,8 @@ def test_backend_is_headless():
 
 def test_summarize_replicates_by_hand(replicates):
     table = trustsim.summarize_replicates(replicates, "trust")
-    assert list(table.columns) == ["firm", "metric", "n", "mean", "std", "ci_low", "ci_high"]
+    assert list(table.columns) == ["firm", "metric", "aggregate", "n", "mean", "std", "ci_low", "ci_high"]
+    assert (table["aggregate"] == "mean over the last 10% of steps").all()
     assert list(table["firm"]) == ["Alpha", "Beta", "Gamma"]
     long_run = np.array([[trustsim.open_run(p)["trust"].values[-2:, f].mean() for f in range(3)] for p in replicates])  # last tenth of 20 steps
     mean, std = long_run.mean(axis=0), long_run.std(axis=0, ddof=1)
@@ -45,6 +47,8 @@ def test_summarize_replicates_money_is_cumulative(replicates):
     table = trustsim.summarize_replicates(datasets, ["trust", "profit"]).set_index(["metric", "firm"])
     totals = [ds["profit"].sel(firm="Beta").values.sum() for ds in datasets]
     assert table.loc[("profit", "Beta"), "mean"] == pytest.approx(np.mean(totals))
+    assert table.loc[("profit", "Beta"), "aggregate"] == "sum over all steps"
+    assert trustsim.summarize_replicates(datasets, "nps", tail=0.25)["aggregate"].iloc[0] == "mean over the last 25% of steps"
 
 
 def test_plot_timeseries_with_replicate_bands(replicates, tmp_path):
@@ -61,6 +65,37 @@ def test_plot_compare_and_heatmap(replicates, synthetic_run):
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["first", "rest"]
     ax = trustsim.plot_trust_heatmap(trustsim.open_histograms(synthetic_run))
     assert "Alpha" in ax.get_title()
+
+
+def grid_sweep(cumulative_profit: list[float], replicates: int = 2, steps: int = 10) -> xr.Dataset:
+    """A sweep as open_sweep gives it: a 2 x 2 grid over parameters a and b, one firm, whose runs make the
+    given cumulative profit at each point (evenly over the steps) and hold a share of 0.1 + point / 10."""
+    points = np.repeat(np.arange(4), replicates)
+    profit = np.broadcast_to(np.array(cumulative_profit)[points, None, None] / steps, (len(points), steps, 1))
+    share = np.broadcast_to(0.1 + points[:, None, None] / 10, profit.shape)
+    return xr.Dataset({"profit": (("run", "step", "firm"), profit), "share": (("run", "step", "firm"), share)},
+                      coords={"run": np.arange(len(points)), "point": ("run", points), "step": np.arange(steps), "firm": ["A"],
+                              "a": ("run", (points // 2).astype(float)), "b": ("run", (points % 2).astype(float))},
+                      attrs={"parameters": ["a", "b"]})
+
+
+def test_sweep_heatmap_of_profit_says_cumulative_and_centres_on_zero():
+    """A small loss next to a large profit: the scale is symmetric about 0, so the loss is as pale as a profit of 1."""
+    ax = trustsim.plot_sweep_heatmap(grid_sweep([-1, 2, 5, 10]), "a", "b", "profit")
+    image = ax.images[0]
+    np.testing.assert_allclose(image.get_array(), [[-1, 5], [2, 10]])  # rows b, columns a
+    assert image.colorbar.ax.get_ylabel() == "cumulative profit"
+    assert (image.norm.vmin, image.norm.vmax) == pytest.approx((-10, 10))
+    assert image.norm(-1) == pytest.approx(0.45)
+
+
+def test_sweep_heatmap_of_a_tail_mean_says_so_and_spans_the_values():
+    ax = trustsim.plot_sweep_heatmap(grid_sweep([1, 2, 3, 4]), "a", "b", "share", tail=0.2)
+    image = ax.images[0]
+    assert image.colorbar.ax.get_ylabel() == "share, mean over the last 20% of steps"
+    assert (image.norm.vmin, image.norm.vmax) == pytest.approx((0.1, 0.4))
+    ax = trustsim.plot_sweep_heatmap(grid_sweep([1, 2, 3, 4]), "a", "b", "profit")  # one sign: not centred either
+    assert (ax.images[0].norm.vmin, ax.images[0].norm.vmax) == pytest.approx((1, 4))
 
 
 def test_report_writes_a_png_and_returns_the_summary(run, tmp_path):

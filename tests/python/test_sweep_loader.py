@@ -1,9 +1,13 @@
 """open_sweep on a sweep directory and on its merge, and the statistics across replicates."""
 from __future__ import annotations
 
+import warnings
+from functools import partial
+
 import h5py
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 
 import trustsim
 
@@ -35,6 +39,11 @@ def test_runs_of_different_lengths_are_padded_alike_in_directory_and_merge(tmp_p
         np.testing.assert_array_equal(from_dir[metric].values, merged[metric].values, err_msg=metric)
         assert np.isnan(from_dir[metric].values[:2, 5:]).all()  # runs 0 and 1: the point of 5 steps
         assert not np.isnan(from_dir[metric].values[2:]).any()
+    statistics = trustsim.open_statistics(tmp_path / "merged.h5", metrics=["trust"])
+    assert list(statistics.data_vars) == ["trust"]
+    assert list(statistics["simulation.steps"].values) == [5, 8]
+    assert np.isnan(statistics["trust"].sel(point=0).values[5:]).all()  # no replicate has these steps
+    assert not np.isnan(statistics["trust"].sel(point=0).values[:5]).any()
 
 
 def test_runs_match_single_runs_of_their_point(sweep_dir, tmp_path):
@@ -60,6 +69,57 @@ def test_merged_statistics_match_pandas(sweep_dir):
     for p in range(4):
         np.testing.assert_allclose(mean[p], series[point == p].mean(axis=0), rtol=1e-12)
     assert (low <= mean).all() and (mean <= high).all()
+
+
+def replicate_statistics(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Along the first axis (replicates), leaving NaN out: the mean, the standard deviation (n - 1) and the
+    half-width of the Student-t 95% interval of the mean; the last two are NaN with fewer than two values."""
+    n = np.isfinite(values).sum(axis=0)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN and single-value slices
+        mean = np.nanmean(values, axis=0)
+        std = np.where(n > 1, np.nanstd(values, axis=0, ddof=1), np.nan)
+        return mean, std, scipy_stats.t.ppf(0.975, n - 1) * std / np.sqrt(n)
+
+
+def test_open_statistics_matches_the_replicates(sweep_dir):
+    """open_statistics reads what the merge wrote, per point, step and firm, as recomputed here from the
+    replicates' series. Tolerances: mean and std to 1e-12 relative (the merge and numpy add in different
+    orders), the interval's half-widths to 1e-9 relative (scipy's t quantile for 2 degrees of freedom is
+    4e-11 off the exact value, which boost gives); all to 1e-12 of the metric's largest magnitude absolute."""
+    merged = sweep_dir.parent / "merged.h5"
+    statistics = trustsim.open_statistics(merged)
+    sweep = trustsim.open_sweep(merged)
+    assert statistics.sizes == {"point": 4, "step": 30, "firm": 2, "statistic": 4}
+    assert list(statistics.data_vars) == list(trustsim.METRICS)
+    assert list(statistics["statistic"].values) == ["mean", "std", "ci95_low", "ci95_high"]
+    np.testing.assert_array_equal(statistics["firm"].values, sweep["firm"].values)
+    assert statistics.attrs["parameters"] == sweep.attrs["parameters"] and statistics.attrs["replicates"] == 3
+    assert statistics["trust"].attrs["unit"] == "trust"
+    for point in range(4):
+        runs = sweep.isel(run=sweep["point"].values == point)
+        assert runs.sizes["run"] == 3
+        for parameter in sweep.attrs["parameters"]:
+            assert statistics[parameter].values[point] == runs[parameter].values[0], parameter
+        for metric in trustsim.METRICS:
+            values = runs[metric].values
+            mean, std, half = replicate_statistics(values)
+            read = {s: statistics[metric].sel(point=point, statistic=s).values for s in trustsim.STATISTICS}
+            close = partial(np.testing.assert_allclose, atol=1e-12 * max(np.nanmax(np.abs(values), initial=0), 1), equal_nan=True,
+                            err_msg=f"{metric}, point {point}")
+            close(read["mean"], mean, rtol=1e-12)
+            close(read["std"], std, rtol=1e-12)
+            close(read["ci95_high"] - read["mean"], half, rtol=1e-9)
+            close(read["mean"] - read["ci95_low"], half, rtol=1e-9)
+
+
+def test_open_statistics_errors(sweep_dir, synthetic_run):
+    with pytest.raises(trustsim.FormatError, match="a sweep directory, which holds no statistics; merge it"):
+        trustsim.open_statistics(sweep_dir)
+    with pytest.raises(trustsim.FormatError, match="this file is a run"):
+        trustsim.open_statistics(synthetic_run)
+    with pytest.raises(ValueError, match="unknown metrics"):
+        trustsim.open_statistics(sweep_dir.parent / "merged.h5", metrics=["trsut"])
 
 
 def test_summarize_replicates(sweep_dir):
