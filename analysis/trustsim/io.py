@@ -260,8 +260,8 @@ def _sweep_attrs(f: h5py.File, path: PathLike, names: list[str]) -> dict:
 
 def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
     """A sweep as an xarray Dataset with dims (run, step, firm): one variable per metric, and per run the
-    coordinates point, replicate, seed, status-independent parameters (one coordinate per swept key path)
-    and wall_seconds. `path` is a sweep directory (finished runs only; unfinished runs are left out and
+    coordinates point, replicate, seed, status-independent parameters (one coordinate per swept key path),
+    wall_seconds and steps (the run's own length: runs shorter than the longest end in NaN). `path` is a sweep directory (finished runs only; unfinished runs are left out and
     listed in attrs['missing_runs']) or its merged file."""
     path = Path(path)
     _check_metrics(metrics)
@@ -282,8 +282,8 @@ def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
         run = np.array([int(r[0]) for r in done])
         wall_seconds = np.array([logs[r][1] for r in run])
         # (run, step, firm, metric); runs shorter than the longest are padded with NaN, as in a merged file
-        steps = max(logs[r][0].shape[0] for r in run)
-        stacked = np.full((len(run), steps, logs[run[0]][0].shape[1], len(wanted)), np.nan)
+        run_steps = np.array([logs[r][0].shape[0] for r in run])
+        stacked = np.full((len(run), run_steps.max(), logs[run[0]][0].shape[1], len(wanted)), np.nan)
         for i, r in enumerate(run):
             run_values = logs.pop(r)[0]  # released as it is copied in
             stacked[i, : run_values.shape[0]] = run_values
@@ -295,6 +295,7 @@ def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
             "replicate": ("run", np.array([int(r[2]) for r in done])),
             "seed": ("run", np.array([int(r[3]) for r in done], dtype=np.uint64)),
             "wall_seconds": ("run", wall_seconds),
+            "steps": ("run", run_steps),
             "step": np.arange(stacked.shape[1]),
             "firm": firms,
         }
@@ -314,6 +315,8 @@ def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
             "replicate": ("run", _read(f, "runs/replicate")),
             "seed": ("run", _read(f, "runs/seed")),
             "wall_seconds": ("run", _read(f, "runs/wall_seconds")),
+            # a run's own length: its steps before the NaN padding (the number of customers is never NaN)
+            "steps": ("run", np.isfinite(_read(f, "timeseries/customers")[:, :, 0]).sum(axis=1)),
             "step": _read(f, "timeseries/step"),
             "firm": _names(f),
         }

@@ -17,9 +17,19 @@ from .io import PathLike, open_run
 MONEY = ("revenue", "costs", "profit", "fraud_loss")
 
 
+def _tail_length(steps, fraction: float):
+    return np.maximum(1, np.round(np.asarray(steps) * fraction).astype(int))
+
+
 def _tail(ds: xr.Dataset, fraction: float) -> xr.Dataset:
+    """The last `fraction` of the steps; of each run's own steps where runs differ in length (coordinate
+    `steps`, as open_sweep gives), the rest NaN."""
+    if "steps" in ds.coords:
+        length = ds["steps"]
+        position = xr.DataArray(np.arange(ds.sizes["step"]), dims="step")  # step coordinates need not start at 0
+        return ds.where((position >= length - _tail_length(length, fraction)) & (position < length))
     steps = ds.sizes["step"]
-    return ds.isel(step=slice(steps - max(1, int(round(steps * fraction))), None))
+    return ds.isel(step=slice(steps - int(_tail_length(steps, fraction)), None))
 
 
 def _nanmean(values: xr.DataArray, dim: str) -> xr.DataArray:
@@ -98,7 +108,8 @@ def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, Path
         datasets = [r if isinstance(r, xr.Dataset) else open_run(r) for r in runs]
         if not datasets:
             raise ValueError("summarize_replicates needs at least one run")
-        sweep = xr.concat(datasets, dim="run", combine_attrs="drop").assign_coords(point=("run", np.zeros(len(datasets), int)))
+        sweep = xr.concat(datasets, dim="run", combine_attrs="drop").assign_coords(
+            point=("run", np.zeros(len(datasets), int)), steps=("run", [d.sizes["step"] for d in datasets]))
         by_point = False
     parameters = list(sweep.attrs.get("parameters", []))
     rows = []

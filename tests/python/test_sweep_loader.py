@@ -39,6 +39,16 @@ def test_runs_of_different_lengths_are_padded_alike_in_directory_and_merge(tmp_p
         np.testing.assert_array_equal(from_dir[metric].values, merged[metric].values, err_msg=metric)
         assert np.isnan(from_dir[metric].values[:2, 5:]).all()  # runs 0 and 1: the point of 5 steps
         assert not np.isnan(from_dir[metric].values[2:]).any()
+        np.testing.assert_array_equal(from_dir["steps"].values, merged["steps"].values)
+    assert list(from_dir["steps"].values) == [5, 5, 8, 8]
+    # Long-run values come from each run's own last steps, not from the padding: the last 10% of 5 steps
+    # is its last step (index 4), of 8 steps also its last (index 7).
+    for sweep in (from_dir, merged):
+        table = trustsim.summarize_replicates(sweep, metrics=["trust"])
+        for point, last in [(0, 4), (1, 7)]:
+            rows = table[table["point"] == point].set_index("firm")
+            expected = sweep["trust"].where(sweep["point"] == point, drop=True).isel(step=last).mean("run")
+            np.testing.assert_allclose(rows.loc[list(sweep["firm"].values), "mean"].values, expected.values, rtol=1e-12)
     statistics = trustsim.open_statistics(tmp_path / "merged.h5", metrics=["trust"])
     assert list(statistics.data_vars) == ["trust"]
     assert list(statistics["simulation.steps"].values) == [5, 8]
