@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <utility>
 
 #ifdef TRUSTSIM_WITH_MPI
 #include "mpi_sweep.hpp"
@@ -32,6 +33,9 @@ enum ExitCode { ok = 0, user_error = 1, usage_error = 2, internal_error = 3, int
 
 std::atomic<int> stop_signal{0};
 extern "C" void request_stop(int signal) { stop_signal = signal; }
+
+// "1 firm", "3 firms".
+std::string counted(std::int64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
 
 struct RunOptions {
     std::string scenario;
@@ -78,9 +82,9 @@ int run(const RunOptions& options) {
     }
     file.commit();
     if (!options.quiet) {
-        std::cout << "wrote " << output << ": " << scenario.spec.simulation.steps << " steps, " << scenario.spec.customers.count
-                  << " customers, " << scenario.spec.firms.size() << " firms, seed " << scenario.spec.simulation.seed << ", " << threads
-                  << " threads\n\n"
+        std::cout << "wrote " << output << ": " << counted(scenario.spec.simulation.steps, "step") << ", "
+                  << counted(scenario.spec.customers.count, "customer") << ", " << counted(std::ssize(scenario.spec.firms), "firm") << ", seed "
+                  << scenario.spec.simulation.seed << ", " << counted(threads, "thread") << "\n\n"
                   << summary.table();
     }
     return ok;
@@ -89,8 +93,8 @@ int run(const RunOptions& options) {
 // The sweep's run table: every run's point, replicate, seed and parameter values (long tables elided).
 void print_run_table(const io::LoadedScenario& scenario) {
     const auto& sweep = scenario.sweep;
-    std::cout << "sweep: " << sweep.method << ", " << sweep.points.size() << " points x " << sweep.replicates << " replicates = " << sweep.runs()
-              << " runs\nrun\tpoint\treplicate\tseed";
+    std::cout << "sweep: " << sweep.method << ", " << counted(std::ssize(sweep.points), "point") << " x " << counted(sweep.replicates, "replicate")
+              << " = " << counted(sweep.runs(), "run") << "\nrun\tpoint\treplicate\tseed";
     for (const auto& p : sweep.parameters) std::cout << "\t" << p;
     std::cout << "\n";
     constexpr std::int64_t shown = 20;
@@ -215,8 +219,8 @@ int validate(const std::string& path, const std::vector<std::string>& overrides,
         return ok;
     }
     const auto& spec = scenario.spec;
-    std::cout << path << ": valid (" << spec.simulation.steps << " steps, " << spec.customers.count << " customers, "
-              << spec.firms.size() << " firms, " << spec.events.size() << " events)\n";
+    std::cout << path << ": valid (" << counted(spec.simulation.steps, "step") << ", " << counted(spec.customers.count, "customer") << ", "
+              << counted(std::ssize(spec.firms), "firm") << ", " << counted(std::ssize(spec.events), "event") << ")\n";
     try {
         io::check_fits_in_memory(scenario);
     } catch (const UserError& e) {  // valid, but not for this machine: say so without failing (it may be meant for a cluster node)
@@ -238,9 +242,11 @@ int main(int argc, char** argv) {
     run_cmd->add_option("scenario", run_options.scenario, "Scenario file (YAML)")->required();
     run_cmd->add_option("-o,--output", run_options.output, "Output file (default: <scenario name>.h5 here)");
     run_cmd->add_option("--set", run_options.overrides, "Override a scenario value: key.path=value (repeatable)");
-    run_cmd->add_option("--seed", run_options.seed, "Root seed (overrides simulation.seed)")->check(CLI::NonNegativeNumber);
-    run_cmd->add_option("--threads", run_options.threads, "Threads (default: all cores); results do not depend on it")
-        ->check(CLI::NonNegativeNumber);
+    // Ranges with readable bounds (CLI11's NonNegativeNumber prints the largest double in full).
+    const auto threads_range = CLI::Range(0, 4096), positive_count = CLI::Range(1, 4096);
+    run_cmd->add_option("--seed", run_options.seed, "Root seed (overrides simulation.seed)")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{9007199254740992}));  // as simulation.seed: exact in a double
+    run_cmd->add_option("--threads", run_options.threads, "Threads (default: all cores); results do not depend on it")->check(threads_range);
     run_cmd->add_flag("--force", run_options.force, "Overwrite an existing output file");
     run_cmd->add_flag("-q,--quiet", run_options.quiet, "No progress line and no summary");
 
@@ -269,13 +275,13 @@ int main(int argc, char** argv) {
     sweep_cmd->add_option("scenario", sweep_command.options.scenario, "Scenario file with a sweep: section (YAML)")->required();
     sweep_cmd->add_option("-o,--output", sweep_command.options.outdir, "Sweep directory")->required();
     sweep_cmd->add_option("--set", sweep_command.options.overrides, "Override a scenario value: key.path=value (repeatable)");
-    sweep_cmd->add_option("--jobs", sweep_command.options.jobs, "Runs at once (default 1)")->check(CLI::PositiveNumber);
-    sweep_cmd->add_option("--threads-per-run", sweep_command.options.threads_per_run, "Threads of each run (default 1)")->check(CLI::PositiveNumber);
+    sweep_cmd->add_option("--jobs", sweep_command.options.jobs, "Runs at once (default 1)")->check(positive_count);
+    sweep_cmd->add_option("--threads-per-run", sweep_command.options.threads_per_run, "Threads of each run (default 1)")->check(positive_count);
     sweep_cmd->add_option("--shard", sweep_command.shard, "Run only shard i of K (i/K): the runs with run % K == i");
     sweep_cmd->add_flag("--mpi", sweep_command.mpi, "Spread the runs over MPI ranks (start with mpirun)");
     sweep_cmd->add_flag("--slurm", sweep_command.slurm, "Write a SLURM job array and a merge job instead of running");
     sweep_cmd->add_option("--tasks", sweep_command.slurm_options.tasks, "SLURM array tasks (default: one per run, at most 1000)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1, 1'000'000));
     sweep_cmd->add_option("--partition", sweep_command.slurm_options.partition, "SLURM partition");
     sweep_cmd->add_option("--time", sweep_command.slurm_options.time, "SLURM time limit per task (default 01:00:00)");
     sweep_cmd->add_flag("--submit", sweep_command.slurm_options.submit, "Submit the SLURM jobs (with --slurm)");
@@ -292,6 +298,17 @@ int main(int argc, char** argv) {
     auto* info_cmd = app.add_subcommand("info", "Describe a TrustSim output file");
     info_cmd->add_option("file", info_path, "Output file (HDF5)")->required();
 
+    // CLI11 would only say that a subcommand is required.
+    std::string commands;
+    bool known_command = false;
+    for (const auto* command : std::as_const(app).get_subcommands([](const CLI::App*) { return true; })) {
+        commands += (commands.empty() ? "" : ", ") + command->get_name();
+        known_command |= argc > 1 && command->get_name() == argv[1];
+    }
+    if (argc > 1 && argv[1][0] != '-' && !known_command) {
+        std::cerr << "trustsim: unknown command '" << argv[1] << "'. Fix: use one of " << commands << " (trustsim --help)\n";
+        return usage_error;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -78,7 +78,7 @@ Hdf5Recorder::Hdf5Recorder(OutputOptions options) : impl_(std::make_unique<Impl>
     std::error_code error;
     if (fs::is_directory(path, error)) throw UserError(d.where(), "the output " + d.options.path + " is a directory", "give a file name, e.g. -o run.h5");
     if (fs::exists(path, error) && !d.options.force)
-        throw UserError(d.where(), "output file " + d.options.path + " already exists", "pass --force to overwrite it, or choose another name with -o");
+        throw UserError(d.where(), "the output file already exists", "pass --force to overwrite it, or choose another name with -o");
     if (!fs::is_directory(directory, error))
         throw UserError(d.where(), "the output directory " + directory + " does not exist",
                         "create it (mkdir -p " + directory + ") or choose another -o");

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -118,6 +119,18 @@ std::string quote_for_shell(const std::string& text) {
     std::string quoted = "'";
     for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return quoted + "'";
+}
+
+// The first entry of `dir` that a sweep does not write, if any (a sweep starting at the same time as
+// another shard may find the other's files, or their temporary names).
+std::optional<std::string> foreign_entry(const fs::path& dir) {
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+        const auto name = entry.path().filename().string();
+        const bool ours = name == "results" || name == "slurm" || name.starts_with("scenario.yaml") || name.starts_with("manifest.csv");
+        if (!ours) return name;
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -224,6 +237,9 @@ io::LoadedScenario prepare_sweep(const SweepOptions& options) {
     }
     if (fs::exists(outdir) && !fs::is_directory(outdir))
         throw UserError({options.outdir, 0, 0, ""}, "the output exists and is not a directory", "a sweep writes a directory: choose another -o");
+    if (const auto other = foreign_entry(outdir))
+        throw UserError({options.outdir, 0, 0, ""}, "the directory exists and holds " + *other + ", which is not part of a sweep",
+                        "give a new or empty directory with -o");
     std::error_code error;
     fs::create_directories(outdir / "results", error);
     if (error) throw UserError({options.outdir, 0, 0, ""}, "cannot create the sweep directory: " + error.message(), "check the path and permissions");

@@ -117,7 +117,10 @@ TEST_CASE("validate reports problems with place and fix, and prints the resolved
 TEST_CASE("usage errors and missing files exit non-zero with a message") {
     CHECK(run("").status == 2);
     CHECK(run("run").status == 2);
-    CHECK(run("frobnicate").status == 2);
+    const auto unknown = run("frobnicate x.yaml");
+    CHECK(unknown.status == 2);
+    CHECK_THAT(unknown.output, Catch::Contains("unknown command 'frobnicate'") && Catch::Contains("run, validate"));
+    CHECK_THAT(run("run x.yaml --threads -1").output, Catch::Contains("not in range 0 to 4096"));
     const auto r = run("run /nonexistent/scenario.yaml");
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("/nonexistent/scenario.yaml"));

@@ -198,6 +198,22 @@ TEST_CASE("a sweep runs, resumes without redoing finished runs, and refuses a ch
     CHECK_THROWS_AS(sweep::prepare_sweep(options), UserError);
 }
 
+TEST_CASE("a sweep refuses a directory holding other files, and starts in an empty one") {
+    TempDir dir("foreign");
+    auto options = options_for(dir.path, "sweep:\n  grid: {'firms[0].trust_first': [0.1, 0.9]}\n");
+    fs::create_directories(options.outdir);
+    std::ofstream(fs::path(options.outdir) / "notes.txt") << "mine\n";
+    try {
+        sweep::prepare_sweep(options);
+        FAIL("a directory with notes.txt was taken for a sweep");
+    } catch (const UserError& e) {
+        CHECK_THAT(e.problem(), Catch::Contains("notes.txt"));
+    }
+    CHECK_FALSE(fs::exists(fs::path(options.outdir) / "manifest.csv"));
+    fs::remove(fs::path(options.outdir) / "notes.txt");
+    CHECK(sweep::prepare_sweep(options).sweep.runs() == 2);
+}
+
 TEST_CASE("merge refuses an unfinished sweep") {
     TempDir dir("merge");
     auto options = options_for(dir.path, "sweep:\n  replicates: 3\n");
