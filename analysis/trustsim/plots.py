@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xarray as xr
+import yaml
 
 from .io import PathLike, open_histograms, open_run
 from .stats import interval, long_run_label, summarize_replicates, summary
@@ -123,6 +124,23 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
     return ax
 
 
+def plot_events(ds: xr.Dataset, axes) -> None:
+    """Marks a run's scheduled events (from its resolved scenario, attrs['scenario']) on time-series panels:
+    a dotted line at the step a policy change or breach applies, a shaded span while a scandal runs; the
+    first panel names them."""
+    events = (yaml.safe_load(ds.attrs.get("scenario") or "") or {}).get("events") or []
+    for i, ax in enumerate(axes):
+        for event in events:
+            step = event["step"]
+            if event["type"] == "scandal":
+                ax.axvspan(step, step + event["duration"], color="grey", alpha=0.12, linewidth=0)
+            else:
+                ax.axvline(step, color="grey", linestyle=":", linewidth=1)
+            if i == 0:
+                ax.annotate(f"{event['type']} {event['firm']}", xy=(step, 0.98), xycoords=("data", "axes fraction"), rotation=90,
+                            ha="right", va="top", fontsize="x-small", color="dimgrey")
+
+
 def report_path(run: PathLike) -> Path:
     """Where report() writes by default: next to the run, with .png for .h5."""
     return Path(run).with_suffix(".png")
@@ -130,8 +148,8 @@ def report_path(run: PathLike) -> Path:
 
 def report(path: PathLike, out_png: PathLike | None = None) -> pd.DataFrame:
     """Write one PNG summarising a run (default: report_path) — trust, share, NPS, cumulative profit,
-    employees' trust and the distribution of trust in the first firm over time — and return the per-firm
-    summary table (summary())."""
+    employees' trust, with the scenario's events marked (plot_events), and the distribution of trust in the
+    first firm over time — and return the per-firm summary table (summary())."""
     ds = open_run(path)
     histograms = open_histograms(path)
     fig, axes = plt.subplots(2, 3, figsize=(15, 7.5))
@@ -139,6 +157,7 @@ def report(path: PathLike, out_png: PathLike | None = None) -> pd.DataFrame:
     cumulative = ds.assign(profit=ds["profit"].cumsum("step"))
     plot_timeseries(cumulative, ["profit", "employee_trust"], axes=axes[1][:2])
     axes[1][0].set_title("cumulative profit")
+    plot_events(ds, [*axes[0], *axes[1][:2]])
     if histograms.sizes["step"] > 0:
         plot_trust_heatmap(histograms, 0, ax=axes[1][2])
     else:

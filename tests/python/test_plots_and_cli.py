@@ -105,6 +105,30 @@ def test_report_writes_a_png_and_returns_the_summary(run, tmp_path):
     assert table.equals(trustsim.summary(run))
 
 
+def test_events_are_marked_where_they_apply(tmp_path):
+    """A policy change at step 50 and a scandal over steps 60-69: a line at 50 and a span 60-70 on every panel,
+    named on the first."""
+    from conftest import trustsim as binary
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "events.yaml").write_text(
+        "simulation: {steps: 80}\ncustomers: {count: 300}\nfirms: [{name: A}, {name: B}]\nevents:\n"
+        "  - {type: policy, step: 50, firm: A, set: {control_customers: 0.8}}\n"
+        "  - {type: scandal, step: 60, firm: B, duration: 10}\n")
+    binary("run", tmp_path / "events.yaml", "-o", tmp_path / "events.h5", "-q")
+    ds = trustsim.open_run(tmp_path / "events.h5")
+    fig, axes = plt.subplots(1, 2)
+    trustsim.plot_events(ds, axes)
+    for ax in axes:
+        assert [line.get_xdata()[0] for line in ax.lines] == [50]
+        spans = [patch.get_xy() for patch in ax.patches]
+        assert len(spans) == 1 and np.ptp(np.asarray(spans[0])[:, 0]) == 10 and np.min(np.asarray(spans[0])[:, 0]) == 60
+    assert [t.get_text() for t in axes[0].texts] == ["policy A", "scandal B"]
+    assert len(axes[1].texts) == 0
+    plt.close(fig)
+    trustsim.plot_events(trustsim.open_run(write_run(tmp_path / "none.h5")), axes)  # a run without events or scenario: nothing
+
+
 def test_report_without_histograms_next_to_the_run(tmp_path):
     path = write_run(tmp_path / "nohist.h5", histograms=0)
     trustsim.report(path)
