@@ -814,7 +814,14 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
                             "remove the aliases (*name) that repeat large anchors; a scenario needs a few hundred nodes");
         root = YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
-        throw UserError({name, e.mark.line + 1, e.mark.column + 1, ""}, "YAML syntax error: " + e.msg, "fix the syntax at this position (indentation, ':' after keys, matching brackets and quotes)");
+        // Inside {...}, an unquoted key such as firms[0].price reads as the start of a list.
+        std::string line;
+        std::istringstream lines{std::string(text)};
+        for (int i = 0; i <= e.mark.line && std::getline(lines, line);) ++i;
+        const bool bracketed_key = line.find('{') != std::string::npos && line.find('[') != std::string::npos;
+        throw UserError({name, e.mark.line + 1, e.mark.column + 1, ""}, "YAML syntax error: " + e.msg,
+                        bracketed_key ? "quote keys that contain brackets inside {...}, e.g. {'firms[0].trust_first': 0.9}; otherwise check that brackets and quotes match"
+                                      : "fix the syntax at this position (indentation, ':' after keys, matching brackets and quotes)");
     }
     std::vector<std::string> overridden;
     if (!overrides.empty() && !root.IsMap()) root = Node(YAML::NodeType::Map);

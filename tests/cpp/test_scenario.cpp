@@ -229,6 +229,10 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         const auto e = error_of("firms:\n  - name: [A\n");
         CHECK(e.where().line >= 2);
         CHECK_THAT(e.problem(), Catch::Contains("YAML syntax error"));
+        CHECK_THAT(e.fix(), !Catch::Contains("quote keys"));
+        const auto bracketed = error_of(two_firms + "sweep:\n  points:\n    - {firms[0].trust_first: 0.9}\n");
+        CHECK(bracketed.where().line == 6);
+        CHECK_THAT(bracketed.fix(), Catch::Contains("{'firms[0].trust_first': 0.9}"));
     }
     SECTION("empty files and non-mappings") {
         CHECK_THAT(error_of("").problem(), Catch::Contains("empty"));
