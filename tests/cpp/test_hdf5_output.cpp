@@ -145,7 +145,7 @@ std::string user_error(F&& f) {
     try {
         f();
     } catch (const UserError& e) {
-        return e.problem() + " / " + e.fix();
+        return e.where().file + ": " + e.problem() + " / " + e.fix();
     }
     FAIL("no UserError");
     return {};
