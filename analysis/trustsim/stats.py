@@ -22,12 +22,14 @@ def _tail_length(steps, fraction: float):
 
 
 def _tail(ds: xr.Dataset, fraction: float) -> xr.Dataset:
-    """The last `fraction` of the steps; of each run's own steps where runs differ in length (coordinate
-    `steps`, as open_sweep gives), the rest NaN."""
+    """The last `fraction` of the steps in `ds`; where runs differ in length (coordinate `steps`, as
+    open_sweep gives), of each run's own steps within the selection, the rest NaN. Steps are numbered from
+    0, so a run's own steps are those numbered below its length, also after a selection of steps."""
     if "steps" in ds.coords:
-        length = ds["steps"]
-        position = xr.DataArray(np.arange(ds.sizes["step"]), dims="step")  # step coordinates need not start at 0
-        return ds.where((position >= length - _tail_length(length, fraction)) & (position < length))
+        own = ds["step"] < ds["steps"]
+        length = own.sum("step")
+        rank = own.cumsum("step")  # 1 for the first of a run's own steps in the selection, ...
+        return ds.where(own & (rank > length - _tail_length(length, fraction)))
     steps = ds.sizes["step"]
     return ds.isel(step=slice(steps - int(_tail_length(steps, fraction)), None))
 

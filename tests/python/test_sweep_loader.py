@@ -49,6 +49,14 @@ def test_runs_of_different_lengths_are_padded_alike_in_directory_and_merge(tmp_p
             rows = table[table["point"] == point].set_index("firm")
             expected = sweep["trust"].where(sweep["point"] == point, drop=True).isel(step=last).mean("run")
             np.testing.assert_allclose(rows.loc[list(sweep["firm"].values), "mean"].values, expected.values, rtol=1e-12)
+        # A selection of steps summarises its own last steps: of steps 0-3, step 3 for every run; of steps
+        # 2-6, step 4 for runs of 5 steps (their last) and step 6 for runs of 8.
+        for selection, lasts in [(slice(0, 4), [3, 3]), (slice(2, 7), [4, 6])]:
+            table = trustsim.summarize_replicates(sweep.isel(step=selection), metrics=["trust"])
+            for point, last in enumerate(lasts):
+                rows = table[table["point"] == point].set_index("firm")
+                expected = sweep["trust"].where(sweep["point"] == point, drop=True).isel(step=last).mean("run")
+                np.testing.assert_allclose(rows.loc[list(sweep["firm"].values), "mean"].values, expected.values, rtol=1e-12)
     statistics = trustsim.open_statistics(tmp_path / "merged.h5", metrics=["trust"])
     assert list(statistics.data_vars) == ["trust"]
     assert list(statistics["simulation.steps"].values) == [5, 8]
