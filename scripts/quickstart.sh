@@ -11,5 +11,5 @@ cmake --preset release >/dev/null
 cmake --build --preset release
 mkdir -p out/quickstart
 build/release/trustsim run scenarios/baseline.yaml -o out/quickstart/baseline.h5 --force
-PYTHONPATH=analysis /usr/bin/python3 -m trustsim report out/quickstart/baseline.h5 -o out/quickstart/baseline.png >/dev/null
+PYTHONPATH=analysis /usr/bin/python3 -m trustsim report out/quickstart/baseline.h5 -o out/quickstart/baseline.png --force >/dev/null
 echo "report plot: out/quickstart/baseline.png"

@@ -29,7 +29,7 @@ class MissingDependencyError(ModuleNotFoundError):
 try:
     from .io import (FormatError, METRICS, STATISTICS, open_customers, open_histograms, open_run, open_snapshots, open_statistics,
                      open_sweep, to_frame)
-    from .plots import plot_compare, plot_events, plot_sweep_heatmap, plot_timeseries, plot_trust_heatmap, report, report_path
+    from .plots import plot_compare, plot_events, plot_sweep_heatmap, plot_timeseries, plot_trust_heatmap, report, report_path, select_firm
     from .stats import interval, long_run, summarize_replicates, summary
 except ModuleNotFoundError as e:
     missing = (e.name or "").partition(".")[0]
@@ -47,5 +47,5 @@ __all__ = [
     "MissingDependencyError", "DEPENDENCIES", "FormatError", "METRICS", "STATISTICS",
     "open_run", "open_histograms", "open_snapshots", "open_customers", "open_sweep", "open_statistics", "to_frame",
     "summary", "summarize_replicates", "long_run", "interval",
-    "plot_timeseries", "plot_compare", "plot_events", "plot_trust_heatmap", "plot_sweep_heatmap", "report", "report_path",
+    "plot_timeseries", "plot_compare", "plot_events", "plot_trust_heatmap", "plot_sweep_heatmap", "report", "report_path", "select_firm",
 ]

@@ -1,11 +1,12 @@
-"""python -m trustsim report RUN.h5 [-o report.png] | summary RUN.h5
+"""python -m trustsim report RUN.h5 [-o report.png] [--force] | summary RUN.h5
 
-Prints the per-firm summary table; `report` also writes the PNG report (default: RUN.png next to RUN.h5).
-A bad file is one line on stderr and exit status 1."""
+Prints the per-firm summary table; `report` also writes the PNG report (default: RUN.png next to RUN.h5),
+never over an existing file without --force. A bad file is one line on stderr and exit status 1."""
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     report_command = commands.add_parser("report", help="print the per-firm summary and write a PNG report")
     report_command.add_argument("run", help="a run's HDF5 file (trustsim run -o ...)")
     report_command.add_argument("-o", "--output", help="PNG to write (default: the run's name with .png)")
+    report_command.add_argument("--force", action="store_true", help="overwrite the PNG if it exists")
     summary_command = commands.add_parser("summary", help="print the per-firm summary")
     summary_command.add_argument("run", help="a run's HDF5 file (trustsim run -o ...)")
     args = parser.parse_args(argv)
@@ -33,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
             _print_table(summary(args.run))
         else:
             output = args.output or report_path(args.run)
+            if Path(output).exists() and not args.force:
+                print(f"trustsim: {output}: the report already exists; pass --force to overwrite it, or choose another name with -o",
+                      file=sys.stderr)
+                return 1
             _print_table(report(args.run, output))
             print(f"report: {output}")
     except FormatError as e:

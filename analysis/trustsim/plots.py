@@ -24,6 +24,16 @@ LABELS = {"trust": "trust of own customers", "share": "market share", "nps": "NP
           "employee_trust": "employees' trust", "revenue": "revenue per step", "trust_all": "trust of all customers"}
 
 
+def select_firm(data: Union[xr.Dataset, xr.DataArray], firm: Union[int, str]):
+    """`data` of one firm, given by index or name; a ValueError lists the firms when there is no such firm."""
+    names = [str(n) for n in data["firm"].values]
+    if isinstance(firm, (int, np.integer)) and -len(names) <= firm < len(names):
+        return data.isel(firm=int(firm))
+    if isinstance(firm, str) and firm in names:
+        return data.sel(firm=firm)
+    raise ValueError(f"no firm {firm!r} here; the firms are {', '.join(names)} (give a name or an index from 0)")
+
+
 def _as_runs(data) -> list[xr.Dataset]:
     if isinstance(data, xr.Dataset):
         return [data]
@@ -63,7 +73,9 @@ def plot_compare(scenarios: Mapping[str, Union[xr.Dataset, Sequence]], metric: s
         _, ax = plt.subplots(figsize=(6, 3.5))
     for name, data in scenarios.items():
         stacked = xr.concat(_as_runs(data), dim="replicate")
-        series = stacked[metric].isel(firm=firm) if isinstance(firm, int) else stacked[metric].sel(firm=firm)
+        if metric not in stacked.data_vars:
+            raise ValueError(f"unknown metric '{metric}'; the runs have: {', '.join(stacked.data_vars)}")
+        series = select_firm(stacked[metric], firm)
         if smooth > 1:
             series = series.rolling(step=smooth, min_periods=1).mean()
         mean, _, low, high = interval(series.values, axis=0)
@@ -83,7 +95,7 @@ def plot_trust_heatmap(histograms: xr.DataArray, firm: Union[int, str] = 0, ax=N
         _, ax = plt.subplots(figsize=(6, 3.5))
     if histograms.sizes["step"] == 0:
         raise ValueError("the run recorded no trust histograms (record.histogram_every)")
-    h = histograms.isel(firm=firm) if isinstance(firm, int) else histograms.sel(firm=firm)
+    h = select_firm(histograms, firm)
     shares = h / h.sum("bin")
     edges = histograms.attrs["bin_edges"]
     steps = h["step"].values
@@ -103,10 +115,27 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
     level x opportunist share: for money (profit, revenue, ...) the cumulative sum over the whole run, for
     other metrics the mean over the last `tail` of the steps, as the colour bar says. Values of both signs
     (a profit here, a loss there) get a colour scale centred on 0, so a small loss looks as pale as a small
-    profit."""
+    profit.
+
+    The sweep must be a grid over x and y alone: other swept parameters are to be fixed first (e.g.
+    sweep.where(sweep["firms[0].trust_first"] == 0, drop=True)), and sampled designs (random, Latin
+    hypercube) are better drawn as a scatter of summarize_replicates' table; a ValueError says which."""
+    parameters = list(sweep.attrs.get("parameters", []))
+    for axis in (x, y):
+        if axis not in parameters:
+            raise ValueError(f"'{axis}' is not a swept parameter of this sweep; its parameters are {', '.join(parameters) or 'none'}")
+    firm_name = str(select_firm(sweep["firm"], firm).values)
     table = summarize_replicates(sweep, [metric], tail=tail)
-    firm_name = sweep["firm"].values[firm] if isinstance(firm, int) else firm
-    grid = table[table["firm"] == firm_name].pivot_table(index=y, columns=x, values="mean")
+    table = table[table["firm"] == firm_name]
+    if others := [p for p in parameters if p not in (x, y) and table[p].nunique() > 1]:
+        raise ValueError(f"the sweep also varies {', '.join(others)}, which a heatmap of {x} x {y} would average over: select one "
+                         f"value first, e.g. sweep.where(sweep[{others[0]!r}] == {table[others[0]].iloc[0]!r}, drop=True)")
+    columns, rows = table[x].nunique(), table[y].nunique()
+    if len(table) != columns * rows:
+        raise ValueError(f"the points are not a grid over {x} x {y} ({columns} values of one, {rows} of the other, {len(table)} "
+                         f"points), as a random or Latin-hypercube sweep's are: plot summarize_replicates(sweep, [{metric!r}]) as a "
+                         "scatter instead")
+    grid = table.pivot_table(index=y, columns=x, values="mean", dropna=False)
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4))
     low, high = np.nanmin(grid.values), np.nanmax(grid.values)

@@ -9,6 +9,7 @@ from typing import Iterable, Union
 import numpy as np
 import pandas as pd
 import xarray as xr
+import yaml
 from scipy import stats as _stats
 
 from .io import PathLike, open_run
@@ -18,6 +19,9 @@ MONEY = ("revenue", "costs", "profit", "fraud_loss")
 
 
 def _tail_length(steps, fraction: float):
+    """Steps in the last `fraction` of `steps` steps: at least one."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"tail must be a fraction of the steps in (0, 1], e.g. 0.1 for the last 10%; got {fraction}")
     return np.maximum(1, np.round(np.asarray(steps) * fraction).astype(int))
 
 
@@ -32,6 +36,41 @@ def _tail(ds: xr.Dataset, fraction: float) -> xr.Dataset:
         return ds.where(own & (rank > length - _tail_length(length, fraction)))
     steps = ds.sizes["step"]
     return ds.isel(step=slice(steps - int(_tail_length(steps, fraction)), None))
+
+
+def _differences(a, b, path: str = "") -> list[str]:
+    """Key paths at which two parsed scenarios differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for key in sorted(set(a) | set(b), key=str) for d in _differences(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{path}[{i}]")]
+    return [] if a == b else [path]
+
+
+def _check_replicates(datasets: list[xr.Dataset]) -> None:
+    """Runs pooled as replicates must be one scenario run with different seeds: a ValueError says otherwise."""
+    def label(i: int) -> str:
+        return datasets[i].attrs.get("path", f"run {i}")
+    seeds = [d.attrs.get("seed") for d in datasets]
+    for i, seed in enumerate(seeds):
+        if seed is not None and seed in seeds[:i]:
+            raise ValueError(f"{label(seeds.index(seed))} and {label(i)} have the same seed {seed}: they are one run, not two replicates; "
+                             "give runs with different seeds (trustsim run --seed 1, --seed 2, ...)")
+    scenarios = [yaml.safe_load(d.attrs["scenario"]) if "scenario" in d.attrs else None for d in datasets]
+    for parsed in scenarios:
+        if isinstance(parsed, dict):
+            parsed.get("simulation", {}).pop("seed", None)
+    for i in range(1, len(scenarios)):
+        if scenarios[0] is not None and scenarios[i] is not None and (differences := _differences(scenarios[0], scenarios[i])):
+            raise ValueError(f"{label(0)} and {label(i)} are runs of different scenarios (they differ in {', '.join(differences[:5])}), "
+                             "not replicates: summarise each scenario's replicates on its own, or run a sweep")
+    if len({d.sizes["step"] for d in datasets}) > 1:
+        raise ValueError("the runs differ in length, so they are not replicates of one scenario")
+
+
+def _check_metric(ds: xr.Dataset, metric: str) -> None:
+    if metric not in ds.data_vars:
+        raise ValueError(f"unknown metric '{metric}'; this data has: {', '.join(ds.data_vars)}")
 
 
 def _nanmean(values: xr.DataArray, dim: str) -> xr.DataArray:
@@ -74,6 +113,7 @@ def interval(values: np.ndarray, axis: int = 0, confidence: float = 0.95) -> tup
 def long_run(ds: xr.Dataset, metric: str, tail: float = 0.1) -> xr.DataArray:
     """A metric's long-run value per firm: its mean over the last `tail` of the steps, ignoring NaN; money
     (MONEY) summed over the whole run, as in summary()."""
+    _check_metric(ds, metric)
     if metric in MONEY:
         return ds[metric].sum("step")
     return _nanmean(_tail(ds, tail)[metric], "step")
@@ -101,8 +141,9 @@ def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, Path
     that of any other metric (trust, share, nps, ...) is its mean over the last `tail` of the steps
     (aggregate "mean over the last 10% of steps" for the default tail), ignoring NaN.
 
-    `runs` is a list of replicate runs of one scenario (paths or datasets from open_run), or a sweep (from
-    open_sweep), whose rows are then also per point, with the swept parameters as columns."""
+    `runs` is a list of replicate runs of one scenario (paths or datasets from open_run: the same resolved
+    scenario with different seeds, or a ValueError says how they differ), or a sweep (from open_sweep), whose
+    rows are then also per point, with the swept parameters as columns."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     if isinstance(runs, xr.Dataset):
         sweep, by_point = runs, True
@@ -110,10 +151,12 @@ def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, Path
         datasets = [r if isinstance(r, xr.Dataset) else open_run(r) for r in runs]
         if not datasets:
             raise ValueError("summarize_replicates needs at least one run")
-        sweep = xr.concat(datasets, dim="run", combine_attrs="drop").assign_coords(
-            point=("run", np.zeros(len(datasets), int)), steps=("run", [d.sizes["step"] for d in datasets]))
+        _check_replicates(datasets)
+        sweep = xr.concat(datasets, dim="run", combine_attrs="drop").assign_coords(point=("run", np.zeros(len(datasets), int)))
         by_point = False
     parameters = list(sweep.attrs.get("parameters", []))
+    for metric in metrics:
+        _check_metric(sweep, metric)
     rows = []
     for point, group in sweep.groupby("point"):
         for metric in metrics:

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <regex>
 #include <sstream>
 #include <utility>
 
@@ -52,8 +53,9 @@ int run(const RunOptions& options) {
     std::signal(SIGTERM, request_stop);
     auto overrides = options.overrides;
     if (options.seed >= 0) {
+        static const std::regex gives_seed(R"(\bseed\s*:)");  // a whole section such as simulation={steps: 30, seed: 2}
         for (const auto& o : overrides)
-            if (o.starts_with("simulation.seed=") || o.starts_with("simulation="))
+            if (o.starts_with("simulation.seed=") || (o.starts_with("simulation=") && std::regex_search(o, gives_seed)))
                 throw UserError({"--seed " + std::to_string(options.seed), 0, 0, ""}, "--seed and --set " + o + " both give the seed", "keep one of them");
         overrides.push_back("simulation.seed=" + std::to_string(options.seed));
     }

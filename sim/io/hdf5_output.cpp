@@ -76,7 +76,7 @@ Hdf5Recorder::Hdf5Recorder(OutputOptions options) : impl_(std::make_unique<Impl>
     const fs::path path(d.options.path);
     const std::string directory = path.has_parent_path() ? path.parent_path().string() : ".";
     std::error_code error;
-    if (fs::is_directory(path, error)) throw UserError(d.where(), "the output " + d.options.path + " is a directory", "give a file name, e.g. -o run.h5");
+    if (fs::is_directory(path, error)) throw UserError(d.where(), "the output is a directory", "give a file name, e.g. -o run.h5");
     if (fs::exists(path, error) && !d.options.force)
         throw UserError(d.where(), "the output file already exists", "pass --force to overwrite it, or choose another name with -o");
     if (!fs::is_directory(directory, error))
@@ -333,6 +333,9 @@ std::optional<std::vector<std::string>> firm_names(hid_t file) {
 std::string describe_output(const std::string& path) {
     const SourceLocation where{path, 0, 0, ""};
     if (!fs::exists(path)) throw UserError(where, "no such file", "check the path");
+    if (fs::is_directory(path))
+        throw UserError(where, "a directory, not a file",
+                        "for a sweep directory, merge it first (trustsim merge " + path + " -o sweep.h5) and describe the merged file");
     const QuietErrors quiet;
     if (H5Fis_hdf5(path.c_str()) <= 0)
         throw UserError(where, "not an HDF5 file", "give a file written by `trustsim run` (or `trustsim merge`)");

@@ -178,13 +178,13 @@ public:
         if (!map[std::string(key)]) fail(map, child_path(path, key), "required key '" + std::string(key) + "' is missing", "add it, e.g. " + example);
     }
 
-    double number(const Node& node, const std::string& path, double min, double max) const {
+    double number(const Node& node, const std::string& path, double min, double max, std::string_view example = "0.5 or 1e4") const {
         if (!node.IsScalar()) fail(node, path, "expected a number, got " + describe(node), "write a plain number");
         const auto& text = node.Scalar();
         double value = 0;
         const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
-            fail(node, path, "expected a finite number, got '" + text + "'", "write a number such as 0.5 or 1e4");
+            fail(node, path, "expected a finite number, got '" + text + "'", "write a number such as " + std::string(example));
         if (value < min || value > max) {
             const std::string range = max >= unbounded ? "at least " + format_number(min) : "between " + format_number(min) + " and " + format_number(max);
             fail(node, path, "value " + text + " is out of range", "use a value " + range);
@@ -193,7 +193,7 @@ public:
     }
 
     std::int64_t integer(const Node& node, const std::string& path, double min, double max) const {
-        const double value = number(node, path, min, max);
+        const double value = number(node, path, min, max, "200 or 1e4");
         if (value != std::floor(value)) fail(node, path, std::string(whole_number_expected) + ", got " + node.Scalar(), "drop the fraction");
         return static_cast<std::int64_t>(value);
     }
@@ -216,7 +216,7 @@ public:
         for (const auto option : options)
             if (value == option) return option;
         const std::vector<std::string_view> known(std::begin(options), std::end(options));
-        fail(node, path, "'" + value + "' is not one of " + join(known), suggest(value, known, "allowed values"));
+        fail(node, path, "'" + value + "' is not an allowed value", suggest(value, known, "allowed values"));
     }
 
     // Reads the keys of `map` that name fields of T (others are the caller's to read).
@@ -400,7 +400,8 @@ NetworkSpec read_network(const Reader& r, const Node& node, std::int64_t custome
     // Well-mixed contacts are drawn with replacement, so they may outnumber the other customers.
     const double max_degree = network.kind == Kind::well_mixed ? max_contacts : static_cast<double>(customers - 1);
     if (const Node degree = node["mean_degree"]) {
-        if (customers < 2) r.fail(degree, "network.mean_degree", "a network needs at least 2 customers", "raise customers.count or use type: none");
+        if (customers < 2 && network.kind != Kind::well_mixed)
+            r.fail(degree, "network.mean_degree", "a network needs at least 2 customers", "raise customers.count or use type: none");
         network.mean_degree = r.number(degree, "network.mean_degree", network.kind == Kind::erdos_renyi ? 0 : 1, max_degree);
         const bool even_integer = network.kind == Kind::watts_strogatz || network.kind == Kind::barabasi_albert;
         if (even_integer && std::fmod(network.mean_degree, 2) != 0)
@@ -461,7 +462,7 @@ std::vector<Event> read_events(const Reader& r, const Node& node, const ModelSpe
         if (found == spec.firms.end()) {
             std::vector<std::string_view> names;
             for (const auto& f : spec.firms) names.push_back(f.name);
-            const bool copied = std::any_of(names.begin(), names.end(), [&](std::string_view name) { return name.starts_with(firm_name + "-1"); });
+            const bool copied = std::any_of(names.begin(), names.end(), [&](std::string_view name) { return name == firm_name + "-1"; });
             r.fail(item["firm"], child_path(path, "firm"), "no firm is named '" + firm_name + "'",
                    copied ? "'" + firm_name + "' has copies, named " + firm_name + "-1, " + firm_name + "-2, ...: name one of them"
                           : suggest(firm_name, names, "firms"));
@@ -663,6 +664,13 @@ void sample_points(const Reader& r, const Node& node, const std::string& path, b
         const bool log = range["scale"] && r.choice(range["scale"], child_path(range_path, "scale"), scales) == "log";
         if (log && low <= 0) r.fail(range["low"], child_path(range_path, "low"), "a log scale needs low > 0", "use a positive low or scale: linear");
         const bool integer = range["integer"] && r.boolean(range["integer"], child_path(range_path, "integer"));  // for counts
+        // Whole numbers are drawn with equal weight (linear scale) from [ceil(low), floor(high)]: a value drawn
+        // from [ceil(low), floor(high) + 1) is rounded down.
+        const double first = integer ? std::ceil(low) : low, last = integer ? std::floor(high) : high;
+        if (integer && first > last)
+            r.fail(range["integer"], child_path(range_path, "integer"), "no whole number lies between low " + format_number(low) + " and high " + format_number(high),
+                   "widen the range to include one, or remove integer: true");
+        const double top = integer ? last + 1 : last;
         sweep.parameters.push_back(key);
         // Latin hypercube: each parameter's samples fall one in each of `samples` equal strata, in a random order.
         std::vector<std::uint64_t> stratum(static_cast<std::size_t>(samples));
@@ -673,8 +681,8 @@ void sample_points(const Reader& r, const Node& node, const std::string& path, b
         for (std::size_t p = 0; p < stratum.size(); ++p) {
             Stream rng(seed, Phase::sweep, 2 * k, p);
             const double u = latin ? (static_cast<double>(stratum[p]) + rng.uniform()) / static_cast<double>(samples) : rng.uniform();
-            const double value = log ? std::exp(std::log(low) + u * (std::log(high) - std::log(low))) : low + u * (high - low);
-            sweep.points[p].push_back(format_number(integer ? std::round(value) : value));
+            const double value = log ? std::exp(std::log(first) + u * (std::log(top) - std::log(first))) : first + u * (top - first);
+            sweep.points[p].push_back(format_number(integer ? std::min(last, std::floor(value)) : value));
         }
         ++k;
     }

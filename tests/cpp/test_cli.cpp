@@ -125,6 +125,9 @@ TEST_CASE("usage errors and missing files exit non-zero with a message") {
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("/nonexistent/scenario.yaml"));
     CHECK(run("info /nonexistent/out.h5").status == 1);
+    const auto directory = run("info " + source_dir() + "/scenarios");
+    CHECK(directory.status == 1);
+    CHECK_THAT(directory.output, Catch::Contains("a directory") && Catch::Contains("trustsim merge"));
 }
 
 TEST_CASE("--seed and --set simulation.seed together are refused; a tiny well-mixed market runs") {
@@ -134,6 +137,9 @@ TEST_CASE("--seed and --set simulation.seed together are refused; a tiny well-mi
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("both give the seed"));
     CHECK_FALSE(fs::exists(dir / "s.h5"));
+    CHECK_THAT(run("run " + scenario + " -o " + (dir / "s.h5") + small + " --seed 5 --set 'simulation={steps: 3, seed: 2}'").output,
+               Catch::Contains("both give the seed"));
+    CHECK(run("run " + scenario + " -q -o " + (dir / "s.h5") + small + " --seed 5 --set 'simulation={steps: 3}'").status == 0);
     // Five customers, ten contacts drawn from the other four each step (with replacement).
     std::ofstream(dir / "tiny.yaml") << "firms: [{name: A}, {name: B}]\ncustomers: {count: 5}\nsimulation: {steps: 5}\n";
     r = run("run " + (dir / "tiny.yaml") + " -q -o " + (dir / "tiny.h5"));

@@ -114,6 +114,10 @@ TEST_CASE("well-mixed contacts may outnumber the other customers, so a small mar
     const auto tiny = load_scenario_text("firms: [{name: A}]\ncustomers: {count: 5}\n", "tiny.yaml");
     CHECK(tiny.spec.network.kind == NetworkSpec::Kind::well_mixed);
     CHECK(load_scenario_text(tiny.resolved_yaml, "resolved.yaml").resolved_yaml == tiny.resolved_yaml);
+    const auto alone = load_scenario_text("firms: [{name: A}]\ncustomers: {count: 1}\n", "alone.yaml");  // no one to talk to
+    CHECK(load_scenario_text(alone.resolved_yaml, "resolved.yaml").resolved_yaml == alone.resolved_yaml);
+    CHECK_THAT(error_of("firms: [{name: A}]\ncustomers: {count: 1}\nnetwork: {type: erdos_renyi, mean_degree: 2}\n").problem(),
+               Catch::Contains("at least 2 customers"));
     CHECK(load_scenario_text("firms: [{name: A}]\ncustomers: {count: 5}\nnetwork: {type: well_mixed, mean_degree: 50}\n", "x.yaml").spec.network.mean_degree == 50);
     CHECK(error_of(two_firms + "network: {type: well_mixed, mean_degree: 1e9}\n").where().key_path == "network.mean_degree");
 }
@@ -194,6 +198,8 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK_THAT(e.problem(), Catch::Contains("'C'"));
         const auto copied = error_of("firms: [{name: A, copies: 2}, {name: B}]\nevents:\n  - {type: breach, step: 3, firm: A}\n");
         CHECK_THAT(copied.fix(), Catch::Contains("A-1, A-2"));
+        const auto lookalike = error_of("firms: [{name: A-1st}, {name: B}]\nevents:\n  - {type: breach, step: 3, firm: A}\n");
+        CHECK_THAT(lookalike.fix(), !Catch::Contains("has copies"));
     }
     SECTION("an event after the last step") {
         CHECK_THAT(error_of(two_firms + "simulation: {steps: 10}\nevents:\n  - {type: breach, step: 10, firm: A}\n").problem(),

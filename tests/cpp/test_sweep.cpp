@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "trustsim/sweep.hpp"
@@ -125,6 +126,17 @@ TEST_CASE("bad sweeps are refused with the place and a fix") {
         CHECK(count >= 100);
         CHECK(count <= 1000);
     }
+    // Whole numbers come with equal weight from [ceil(low), floor(high)]; a range without one is refused.
+    const std::string small_counts = "sweep:\n  random:\n    samples: 3000\n    parameters:\n      customers.count: {low: 0.5, high: 3.5, integer: true}\n";
+    std::map<std::string, int> drawn;
+    for (const auto& point : load(small_counts).sweep.points) ++drawn[point[0]];
+    CHECK(drawn.size() == 3);
+    for (const auto& [value, count] : drawn) {
+        INFO("customers.count = " << value << " drawn " << count << " times of 3000");
+        CHECK(std::abs(count - 1000) < 100);  // binomial sd 26: a 3.9 sd tolerance
+    }
+    const auto none = problem("sweep:\n  random:\n    samples: 3\n    parameters:\n      customers.opportunist_share: {low: 0.2, high: 0.4, integer: true}\n");
+    CHECK_THAT(none, Catch::Contains("no whole number") && Catch::Contains("integer"));
 }
 
 TEST_CASE("the run log keeps complete records and drops a torn tail") {

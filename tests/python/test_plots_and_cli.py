@@ -89,6 +89,45 @@ def test_sweep_heatmap_of_profit_says_cumulative_and_centres_on_zero():
     assert image.norm(-1) == pytest.approx(0.45)
 
 
+def test_replicates_must_be_one_scenario_with_different_seeds(replicates, tmp_path):
+    runs = [trustsim.open_run(p) for p in replicates[:3]]
+    with pytest.raises(ValueError, match="same seed"):
+        trustsim.summarize_replicates([runs[0], runs[1], runs[0]], "trust")
+    other = runs[2].copy()
+    other.attrs["scenario"] = runs[2].attrs["scenario"].replace("count: 50", "count: 60")
+    with pytest.raises(ValueError, match=r"different scenarios \(they differ in customers.count\)"):
+        trustsim.summarize_replicates([runs[0], runs[1], other], "trust")
+    with pytest.raises(ValueError, match="differ in length"):
+        trustsim.summarize_replicates([runs[0], runs[1].isel(step=slice(0, 10))], "trust")
+    with pytest.raises(ValueError, match="unknown metric 'profits'"):
+        trustsim.summarize_replicates(runs, ["profits"])
+    with pytest.raises(ValueError, match=r"tail must be a fraction of the steps in \(0, 1\]"):
+        trustsim.summarize_replicates(runs, ["trust"], tail=0)
+
+
+def test_a_firm_that_is_not_there_is_named_with_the_firms(replicates):
+    with pytest.raises(ValueError, match="no firm 'Acme' here; the firms are Alpha, Beta, Gamma"):
+        trustsim.plot_compare({"all": replicates}, "share", firm="Acme")
+    with pytest.raises(ValueError, match="no firm 3"):
+        trustsim.plot_sweep_heatmap(grid_sweep([1, 2, 3, 4]), "a", "b", "share", firm=3)
+
+
+def test_sweep_heatmap_needs_a_grid_over_its_two_parameters():
+    sweep = grid_sweep([1, 2, 3, 4])
+    with pytest.raises(ValueError, match="'c' is not a swept parameter of this sweep; its parameters are a, b"):
+        trustsim.plot_sweep_heatmap(sweep, "a", "c", "share")
+    # A third parameter that varies would be averaged over: refused, with how to select one value.
+    third = sweep.assign_coords(c=("run", (sweep["point"].values >= 2).astype(float)), a=("run", np.zeros(8)))
+    third.attrs["parameters"] = ["a", "b", "c"]
+    with pytest.raises(ValueError, match=r"also varies c.*sweep.where\(sweep\['c'\] == 0.0, drop=True\)"):
+        trustsim.plot_sweep_heatmap(third, "a", "b", "share")
+    trustsim.plot_sweep_heatmap(third.where(third["c"] == 0, drop=True), "a", "b", "share")
+    # Sampled points (each with its own values) are no grid.
+    sampled = sweep.assign_coords(a=("run", sweep["point"].values * 0.1), b=("run", sweep["point"].values * 0.2))
+    with pytest.raises(ValueError, match="not a grid over a x b .* as a scatter"):
+        trustsim.plot_sweep_heatmap(sampled, "a", "b", "share")
+
+
 def test_sweep_heatmap_of_a_tail_mean_says_so_and_spans_the_values():
     ax = trustsim.plot_sweep_heatmap(grid_sweep([1, 2, 3, 4]), "a", "b", "share", tail=0.2)
     image = ax.images[0]
@@ -126,7 +165,10 @@ def test_events_are_marked_where_they_apply(tmp_path):
     assert [t.get_text() for t in axes[0].texts] == ["policy A", "scandal B"]
     assert len(axes[1].texts) == 0
     plt.close(fig)
-    trustsim.plot_events(trustsim.open_run(write_run(tmp_path / "none.h5")), axes)  # a run without events or scenario: nothing
+    fig, axes = plt.subplots(1, 2)
+    trustsim.plot_events(trustsim.open_run(write_run(tmp_path / "none.h5")), axes)  # a run without events: nothing
+    assert all(not ax.lines and not ax.patches and not ax.texts for ax in axes)
+    plt.close(fig)
 
 
 def test_report_without_histograms_next_to_the_run(tmp_path):
@@ -154,6 +196,16 @@ def test_report_command_default_output(tmp_path):
     result = _cli("report", path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "default.png").read_bytes()[:8] == PNG
+
+
+def test_report_command_keeps_an_existing_png_unless_forced(synthetic_run, tmp_path):
+    out = tmp_path / "mine.png"
+    out.write_bytes(b"my figure")
+    result = _cli("report", synthetic_run, "-o", out)
+    assert result.returncode == 1 and "already exists" in result.stderr and "--force" in result.stderr
+    assert out.read_bytes() == b"my figure"
+    assert _cli("report", synthetic_run, "-o", out, "--force").returncode == 0
+    assert out.read_bytes()[:8] == PNG
 
 
 def test_summary_command(synthetic_run):
