@@ -16,8 +16,10 @@ from .stats import summary
 
 
 def _print_table(table: pd.DataFrame) -> None:
-    with pd.option_context("display.float_format", "{:,.3f}".format, "display.width", 120):
-        print(table.to_string())
+    """As `trustsim run` prints it: shares in percent, money in whole units with thousands separators."""
+    formats = {"share": "{:.1%}".format, "nps": "{:.1f}".format, "cumulative_revenue": "{:,.0f}".format,
+               "cumulative_profit": "{:,.0f}".format}
+    print(table.to_string(formatters={c: formats.get(c, "{:.3f}".format) for c in table.columns}, line_width=120))
 
 
 def main(argv: list[str] | None = None) -> int:
