@@ -18,7 +18,7 @@ import xarray as xr
 import yaml
 
 from .io import PathLike, open_histograms, open_run
-from .stats import interval, long_run_label, summarize_replicates, summary
+from .stats import check_metric, interval, long_run_label, summarize_replicates, summary
 
 LABELS = {"trust": "trust of own customers", "share": "market share", "nps": "NPS of buyers", "profit": "profit per step",
           "employee_trust": "employees' trust", "revenue": "revenue per step", "trust_all": "trust of all customers"}
@@ -73,8 +73,7 @@ def plot_compare(scenarios: Mapping[str, Union[xr.Dataset, Sequence]], metric: s
         _, ax = plt.subplots(figsize=(6, 3.5))
     for name, data in scenarios.items():
         stacked = xr.concat(_as_runs(data), dim="replicate")
-        if metric not in stacked.data_vars:
-            raise ValueError(f"unknown metric '{metric}'; the runs have: {', '.join(stacked.data_vars)}")
+        check_metric(stacked, metric)
         series = select_firm(stacked[metric], firm)
         if smooth > 1:
             series = series.rolling(step=smooth, min_periods=1).mean()

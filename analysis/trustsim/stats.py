@@ -68,7 +68,8 @@ def _check_replicates(datasets: list[xr.Dataset]) -> None:
         raise ValueError("the runs differ in length, so they are not replicates of one scenario")
 
 
-def _check_metric(ds: xr.Dataset, metric: str) -> None:
+def check_metric(ds: xr.Dataset, metric: str) -> None:
+    """A ValueError listing the metrics there are, when `metric` is not one of them."""
     if metric not in ds.data_vars:
         raise ValueError(f"unknown metric '{metric}'; this data has: {', '.join(ds.data_vars)}")
 
@@ -113,7 +114,7 @@ def interval(values: np.ndarray, axis: int = 0, confidence: float = 0.95) -> tup
 def long_run(ds: xr.Dataset, metric: str, tail: float = 0.1) -> xr.DataArray:
     """A metric's long-run value per firm: its mean over the last `tail` of the steps, ignoring NaN; money
     (MONEY) summed over the whole run, as in summary()."""
-    _check_metric(ds, metric)
+    check_metric(ds, metric)
     if metric in MONEY:
         return ds[metric].sum("step")
     return _nanmean(_tail(ds, tail)[metric], "step")
@@ -155,8 +156,6 @@ def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, Path
         sweep = xr.concat(datasets, dim="run", combine_attrs="drop").assign_coords(point=("run", np.zeros(len(datasets), int)))
         by_point = False
     parameters = list(sweep.attrs.get("parameters", []))
-    for metric in metrics:
-        _check_metric(sweep, metric)
     rows = []
     for point, group in sweep.groupby("point"):
         for metric in metrics:
