@@ -55,6 +55,14 @@ struct FirmState {
     std::vector<double> window_fraud_loss, window_revenue;  // adaptive control's recent history
 };
 
+// What a thread of word of mouth keeps from one batch of listeners to the next, so as to allocate it once.
+struct Listeners {
+    std::vector<Stream> streams;
+    std::vector<std::int32_t> drawn;  // well mixed: the contacts drawn
+    std::vector<std::size_t> contacts_start, messages_start, news_before;
+    std::vector<Experience> told;
+};
+
 }  // namespace
 
 struct Simulation::State {
@@ -109,7 +117,7 @@ struct Simulation::State {
     void employees_phase();
     std::vector<double> customers_phase(const std::vector<double>& breach_size);
     std::vector<double> word_of_mouth_phase(std::vector<double>& tally);
-    void hear(std::int64_t j, const std::int32_t* begin, const std::int32_t* end, Stream& rng, double* heard);
+    void hear(std::int64_t j, Experience x, double* heard);
     void measure(std::int64_t k, double* sum) const;
     StepMetrics firms_phase(const std::vector<double>& tally, const std::vector<double>& measured);
 };
@@ -305,15 +313,12 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
         const bool delivered = rng.bernoulli(q);
         const bool oversold = rng.bernoulli(policy.sales_pressure * (1.0 - q));
         const bool good_faith = rng.bernoulli(reciprocal_goodwill(c_honesty[k], c_reciprocity[k], p.intimacy));
-        if (!good_faith) {
-            t[fraud_attempts] += 1;
-            if (checked) t[fraud_detected] += 1;
-        }
-        if (checked) {
-            t[checks] += 1;
-            if (good_faith) t[checked_good_faith] += 1;
-        }
-        if (oversold) t[Slot::oversold] += 1;
+        // Tallies of outcomes are added as 0 or 1, not under a test of a coin toss that would mispredict.
+        t[fraud_attempts] += !good_faith;
+        t[fraud_detected] += !good_faith && checked;
+        t[checks] += checked;
+        t[checked_good_faith] += checked && good_faith;
+        t[Slot::oversold] += oversold;
 
         const bool self_serving = checked || oversold;
         const int intimacy_code = trusted_first ? 2 : checked ? 0 : 1;
@@ -330,8 +335,8 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
 
         const int score = std::min(10, static_cast<int>(std::floor(10.0 * after / b.nps_full_trust)));
         t[respondents] += 1;
-        if (score >= 9) t[promoters] += 1;
-        if (score <= 6) t[detractors] += 1;
+        t[promoters] += score >= 9;
+        t[detractors] += score <= 6;
     };
     return reduce_customers(Phase::customers, blocks_per_customer, static_cast<std::size_t>(firms) * slot_count, serve);
 }
@@ -340,11 +345,16 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
 // neighbours experienced this step, scandals spread by media and by aware neighbours (hazard media +
 // contagion x aware share of neighbours: the Bass model on a network), and then the customer's
 // perceptions, final for the step, are measured. Adds the messages to the tally; returns the measurement.
+//
+// Listeners are taken in batches (those of a batch of streams), each step of the work done for the whole
+// batch in a loop of its own: the contacts' records are gathered in one loop over all the batch's contacts,
+// without branches and prefetched ahead, so that their scattered cache misses overlap; then each listener's
+// news is decided, a word of its stream per item, without a branch on the coin; then the messages are heard.
+// Every listener draws the same words and updates its own perceptions in the same order as one at a time.
 std::vector<double> Simulation::State::word_of_mouth_phase(std::vector<double>& tally) {
     const bool well_mixed = spec.network.kind == NetworkSpec::Kind::well_mixed;
-    const bool spreads = spec.network.kind != NetworkSpec::Kind::none;
-    const bool static_network = spreads && !well_mixed;
-    const auto contacts = static_cast<std::int64_t>(std::llround(spec.network.mean_degree));
+    const bool static_network = spec.network.kind != NetworkSpec::Kind::none && !well_mixed;
+    const std::int64_t drawn_per_listener = well_mixed && customers > 1 ? std::llround(spec.network.mean_degree) : 0;
 
     std::vector<const Event*> scandals;
     std::vector<std::size_t> running;  // indices into `aware` of scandals running this step
@@ -355,56 +365,105 @@ std::vector<double> Simulation::State::word_of_mouth_phase(std::vector<double>& 
         }
     for (const auto s : running) aware_next[s] = aware[s];
 
+    const auto& b = spec.behaviour;
+    const std::array<double, 2> tells = {b.wom_negative, b.wom_positive};  // by the teller's positive flag
     const auto heard_width = static_cast<std::size_t>(firms) * 2;
-    constexpr std::int64_t prefetch_distance = 4;
     // Blocks of each listener's stream to compute ahead: two words per drawn contact (well mixed), then a
-    // word per message (about 3.5 at the defaults).
-    const auto blocks_per_listener = static_cast<std::uint32_t>(!spreads ? 0 : well_mixed ? std::min<std::int64_t>(8, 1 + (contacts + 1) / 2) : 1);
-    const auto listen = [&](std::int64_t j, Stream& rng, double* sum) {
-        // The records of a later customer's contacts are fetched now, so that their cache misses overlap
-        // with this customer's work instead of stalling the next.
-        if (static_network && j + prefetch_distance < customers)
-            for (auto it = network.neighbours_begin(j + prefetch_distance); it != network.neighbours_end(j + prefetch_distance); ++it)
-                __builtin_prefetch(&c_experience[static_cast<std::size_t>(*it)]);
-        if (spreads || !running.empty()) {
-            std::array<std::int32_t, 64> drawn;
-            std::vector<std::int32_t> many;
-            const std::int32_t* begin = nullptr;
-            const std::int32_t* end = nullptr;
-            if (static_network) {
-                begin = network.neighbours_begin(j);
-                end = network.neighbours_end(j);
-            } else if (well_mixed) {
-                const std::int64_t degree = customers > 1 ? contacts : 0;
-                std::int32_t* list = drawn.data();
-                if (degree > static_cast<std::int64_t>(drawn.size())) {
-                    many.resize(static_cast<std::size_t>(degree));
-                    list = many.data();
+    // word per news item (about 3.5 at the defaults, more than 4 for a quarter of the listeners).
+    const auto blocks_per_listener = static_cast<std::uint32_t>(well_mixed ? std::min<std::int64_t>(8, 1 + (drawn_per_listener + 1) / 2) : static_network ? 2 : 0);
+    // Contacts ahead whose records are prefetched: the gathering loop is short, so the distance must be long
+    // for a miss to arrive in time (64 ahead left most of them stalling).
+    constexpr std::size_t prefetch_distance = 512;
+
+    const auto listen = [&](std::int64_t first, std::int64_t last, StreamBatch& streams, Listeners& batch, double* sum) {
+        const auto n = static_cast<std::size_t>(last - first);
+        auto& rng = batch.streams;
+        rng.clear();
+        for (auto j = first; j < last; ++j) rng.push_back(streams(static_cast<std::uint64_t>(j)));
+
+        // The contacts of listener first + i are contacts[start[i] .. start[i + 1]); `readable` of them are valid.
+        auto& start = batch.contacts_start;
+        start.resize(n + 1);
+        const std::int32_t* contacts = nullptr;
+        std::size_t readable = 0;
+        if (static_network) {
+            const auto* offsets = network.offsets().data() + first;
+            for (std::size_t i = 0; i <= n; ++i) start[i] = static_cast<std::size_t>(offsets[i] - offsets[0]);
+            contacts = network.neighbours_begin(first);
+            readable = static_cast<std::size_t>(network.edge_ends() - offsets[0]);
+        } else {
+            const auto degree = static_cast<std::size_t>(drawn_per_listener);
+            auto& drawn = batch.drawn;
+            drawn.resize(n * degree);
+            for (std::size_t i = 0; i < n; ++i) {
+                const auto j = first + static_cast<std::int64_t>(i);
+                for (std::size_t c = 0; c < degree; ++c) {
+                    const auto other = static_cast<std::int64_t>(rng[i].below(static_cast<std::uint64_t>(customers - 1)));
+                    drawn[i * degree + c] = static_cast<std::int32_t>(other >= j ? other + 1 : other);
                 }
-                for (std::int64_t c = 0; c < degree; ++c) {
-                    const auto other = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(customers - 1)));
-                    list[c] = static_cast<std::int32_t>(other >= j ? other + 1 : other);
-                }
-                begin = list;
-                end = list + degree;
             }
-            if (spreads) hear(j, begin, end, rng, sum);
+            for (std::size_t i = 0; i <= n; ++i) start[i] = i * degree;
+            contacts = drawn.data();
+            readable = drawn.size();
+        }
+
+        // The news among the contacts, in order: told[news_before[c] ..] holds what contact c and the later ones tell.
+        const std::size_t total = start[n];
+        auto& told = batch.told;
+        auto& news_before = batch.news_before;
+        told.resize(total);
+        news_before.resize(total + 1);
+        std::size_t news = 0;
+        for (std::size_t c = 0; c < total; ++c) {
+            __builtin_prefetch(&c_experience[static_cast<std::size_t>(contacts[std::min(c + prefetch_distance, readable - 1)])]);
+            const Experience x = c_experience[static_cast<std::size_t>(contacts[c])];
+            news_before[c] = news;
+            told[news] = x;
+            news += x.flags & Experience::news;
+        }
+        news_before[total] = news;
+
+        // Which news each listener is told: the messages are moved, in order, to the front of `told`.
+        auto& messages_start = batch.messages_start;
+        messages_start.resize(n + 1);
+        std::size_t messages = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            messages_start[i] = messages;
+            for (auto m = news_before[start[i]]; m < news_before[start[i + 1]]; ++m) {
+                const Experience x = told[m];
+                told[messages] = x;
+                messages += rng[i].bernoulli(tells[(x.flags & Experience::positive) != 0]);
+            }
+        }
+        messages_start[n] = messages;
+        for (std::size_t i = 0; i < n; ++i)
+            for (auto m = messages_start[i]; m < messages_start[i + 1]; ++m) hear(first + static_cast<std::int64_t>(i), told[m], sum);
+
+        for (std::size_t i = 0; i < n && !running.empty(); ++i) {
+            const auto j = static_cast<std::size_t>(first) + i;
+            const auto* const begin = contacts + start[i];
+            const auto degree = start[i + 1] - start[i];
             for (const auto s : running) {
-                if (aware[s][static_cast<std::size_t>(j)]) continue;
+                if (aware[s][j]) continue;
                 std::int64_t aware_neighbours = 0;
-                for (auto it = begin; it != end; ++it) aware_neighbours += aware[s][static_cast<std::size_t>(*it)];
+                for (std::size_t c = 0; c < degree; ++c) aware_neighbours += aware[s][static_cast<std::size_t>(begin[c])];
                 const Event& scandal = *scandals[s];
-                const auto degree = end - begin;
                 const double hazard = scandal.media + (degree > 0 ? scandal.contagion * static_cast<double>(aware_neighbours) / static_cast<double>(degree) : 0.0);
-                if (rng.bernoulli(hazard)) {
-                    aware_next[s][static_cast<std::size_t>(j)] = 1;
-                    perception(j, scandal.firm).credibility *= static_cast<float>(1.0 - scandal.size);
+                if (rng[i].bernoulli(hazard)) {
+                    aware_next[s][j] = 1;
+                    perception(static_cast<std::int64_t>(j), scandal.firm).credibility *= static_cast<float>(1.0 - scandal.size);
                 }
             }
         }
-        measure(j, sum + heard_width);
+        for (auto j = first; j < last; ++j) measure(j, sum + heard_width);
     };
-    const auto sums = reduce_customers(Phase::word_of_mouth, blocks_per_listener, heard_width + static_cast<std::size_t>(firms) * measure_count, listen);
+    const auto sums = reduce_blocks(customers, heard_width + static_cast<std::size_t>(firms) * measure_count, context.threads,
+                                    [&](std::int64_t first, std::int64_t last, double* sum) {
+                                        StreamBatch streams(seed, Phase::word_of_mouth, static_cast<std::uint64_t>(step), blocks_per_listener);
+                                        Listeners batch;
+                                        for (auto from = first; from < last; from += static_cast<std::int64_t>(StreamBatch::agents))
+                                            listen(from, std::min(last, from + static_cast<std::int64_t>(StreamBatch::agents)), streams, batch, sum);
+                                    });
     for (const auto s : running) std::swap(aware[s], aware_next[s]);
     for (int f = 0; f < firms; ++f) {
         tally[f * slot_count + wom_positive] += sums[static_cast<std::size_t>(f) * 2];
@@ -413,36 +472,18 @@ std::vector<double> Simulation::State::word_of_mouth_phase(std::vector<double>& 
     return {sums.begin() + static_cast<std::ptrdiff_t>(heard_width), sums.end()};
 }
 
-// Word of mouth reaching customer j from its contacts [begin, end): each contact whose trust moved this step
-// tells with probability p_pos (it rose) or p_neg (it fell), and each message moves j's perception of that
-// firm. Contacts are read in chunks without branching, so that their (scattered) records load in parallel.
-void Simulation::State::hear(std::int64_t j, const std::int32_t* begin, const std::int32_t* end, Stream& rng, double* heard) {
-    const auto& b = spec.behaviour;
-    const auto rate = static_cast<float>(b.rate_word_of_mouth);
-    std::array<Experience, 64> told;
-    constexpr auto chunk = static_cast<std::ptrdiff_t>(told.size());
-    for (auto first = begin; first != end; first += std::min(chunk, end - first)) {
-        const auto* const stop = first + std::min(chunk, end - first);
-        std::size_t count = 0;
-        for (auto it = first; it != stop; ++it) {
-            const Experience x = c_experience[static_cast<std::size_t>(*it)];
-            told[count] = x;
-            count += x.flags & Experience::news;
-        }
-        for (std::size_t m = 0; m < count; ++m) {
-            const Experience x = told[m];
-            const bool positive = x.flags & Experience::positive;
-            if (!rng.bernoulli(positive ? b.wom_positive : b.wom_negative)) continue;
-            heard[x.firm * 2 + (positive ? 0 : 1)] += 1;
-            auto& p = perception(j, x.firm);
-            const bool delivered = x.flags & Experience::delivered;
-            move_toward(p.reliability, delivered ? 1.0f : 0.0f, rate);
-            if (x.flags & Experience::breach_only) continue;
-            move_toward(p.credibility, delivered ? static_cast<float>(firm[x.firm].policy.competence) : 0.0f, rate);
-            move_toward(p.intimacy, 0.5f * static_cast<float>(x.intimacy_code), rate);
-            move_toward(p.self_orientation, (x.flags & Experience::self_serving) ? 1.0f : 0.0f, rate);
-        }
-    }
+// A message to customer j of what a contact experienced: it moves j's perception of that firm.
+void Simulation::State::hear(std::int64_t j, Experience x, double* heard) {
+    const auto rate = static_cast<float>(spec.behaviour.rate_word_of_mouth);
+    const bool positive = x.flags & Experience::positive;
+    heard[x.firm * 2 + (positive ? 0 : 1)] += 1;
+    auto& p = perception(j, x.firm);
+    const bool delivered = x.flags & Experience::delivered;
+    move_toward(p.reliability, delivered ? 1.0f : 0.0f, rate);
+    if (x.flags & Experience::breach_only) return;
+    move_toward(p.credibility, delivered ? static_cast<float>(firm[x.firm].policy.competence) : 0.0f, rate);
+    move_toward(p.intimacy, 0.5f * static_cast<float>(x.intimacy_code), rate);
+    move_toward(p.self_orientation, (x.flags & Experience::self_serving) ? 1.0f : 0.0f, rate);
 }
 
 // Customer k's contribution to the step's measurement, per firm. The own firm's slots are reached by index,
