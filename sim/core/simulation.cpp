@@ -371,8 +371,9 @@ std::vector<double> Simulation::State::word_of_mouth_phase(std::vector<double>& 
     // Blocks of each listener's stream to compute ahead: two words per drawn contact (well mixed), then a
     // word per news item (about 3.5 at the defaults, more than 4 for a quarter of the listeners).
     const auto blocks_per_listener = static_cast<std::uint32_t>(well_mixed ? std::min<std::int64_t>(8, 1 + (drawn_per_listener + 1) / 2) : static_network ? 2 : 0);
-    // Contacts ahead whose records are prefetched: the gathering loop is short, so the distance must be long
-    // for a miss to arrive in time (64 ahead left most of them stalling).
+    // Contacts ahead whose records are prefetched, into the level-2 cache: the gathering loop is short, so the
+    // distance must be long for a miss to arrive in time (64 ahead left most of them stalling), and the level-1
+    // cache cannot track that many misses at once.
     constexpr std::size_t prefetch_distance = 512;
 
     const auto listen = [&](std::int64_t first, std::int64_t last, StreamBatch& streams, Listeners& batch, double* sum) {
@@ -415,7 +416,7 @@ std::vector<double> Simulation::State::word_of_mouth_phase(std::vector<double>& 
         news_before.resize(total + 1);
         std::size_t news = 0;
         for (std::size_t c = 0; c < total; ++c) {
-            __builtin_prefetch(&c_experience[static_cast<std::size_t>(contacts[std::min(c + prefetch_distance, readable - 1)])]);
+            __builtin_prefetch(&c_experience[static_cast<std::size_t>(contacts[std::min(c + prefetch_distance, readable - 1)])], 0, 1);
             const Experience x = c_experience[static_cast<std::size_t>(contacts[c])];
             news_before[c] = news;
             told[news] = x;
