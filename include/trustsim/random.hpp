@@ -72,6 +72,11 @@ public:
         return (high << 32) | word();
     }
 
+    // Skips `count` words, as drawing them would.
+    void discard(std::uint64_t count) noexcept {
+        for (; count > 0; --count) word();
+    }
+
     // Uniform on [0, 1) with 53 random bits.
     double uniform() noexcept { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
     // True with probability p, resolved to 2^-32 (exact for p = 0 and p = 1).
@@ -123,17 +128,23 @@ public:
         return {seed_, phase_, step_, agent, blocks_.data() + (agent - first_) * blocks_per_agent_, blocks_per_agent_};
     }
 
+    // Or the streams of up to `agents` chosen agents, computed at once: then chosen(i) is the i-th one's.
+    void compute(const std::uint64_t* chosen, std::size_t count);
+    Stream chosen(std::size_t i) const { return {seed_, phase_, step_, agents_[i], blocks_.data() + i * blocks_per_agent_, blocks_per_agent_}; }
+
     static constexpr std::uint64_t agents = 256;
 
 private:
     void fill(std::uint64_t first);
+    void compute_blocks(std::size_t count);  // of the first `count` of agents_
 
     std::uint64_t seed_;
     Phase phase_;
     std::uint64_t step_;
     std::uint32_t blocks_per_agent_;
-    std::uint64_t first_ = std::numeric_limits<std::uint64_t>::max();  // nothing computed yet
-    std::vector<std::array<std::uint32_t, 4>> blocks_;  // [agent - first_][block]
+    std::uint64_t first_ = std::numeric_limits<std::uint64_t>::max();  // computed: agents first_ ... first_ + 255, if not chosen ones
+    std::array<std::uint64_t, agents> agents_;             // the agents computed
+    std::vector<std::array<std::uint32_t, 4>> blocks_;  // [index in agents_][block]
 };
 
 // Derives an independent seed for a sub-run (sweep run, replicate) from a root seed.

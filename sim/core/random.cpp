@@ -1,5 +1,7 @@
 #include "trustsim/random.hpp"
 
+#include <algorithm>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -81,16 +83,27 @@ StreamBatch::StreamBatch(std::uint64_t seed, Phase phase, std::uint64_t step, st
 
 void StreamBatch::fill(std::uint64_t first) {
     first_ = first;
+    for (std::uint64_t lane = 0; lane < agents; ++lane) agents_[lane] = first + lane;
+    compute_blocks(agents);
+}
+
+void StreamBatch::compute(const std::uint64_t* chosen, std::size_t count) {
+    first_ = std::numeric_limits<std::uint64_t>::max();
+    std::copy_n(chosen, count, agents_.begin());
+    compute_blocks(count);
+}
+
+void StreamBatch::compute_blocks(std::size_t count) {
     std::array<std::array<std::uint32_t, agents>, 4> x;
     for (std::uint32_t block = 0; block < blocks_per_agent_; ++block) {
-        for (std::uint64_t lane = 0; lane < agents; ++lane) {
-            const auto counter = Stream::counter(phase_, step_, first + lane);
+        for (std::size_t lane = 0; lane < count; ++lane) {
+            const auto counter = Stream::counter(phase_, step_, agents_[lane]);
             x[0][lane] = block;
             for (std::size_t word = 1; word < 4; ++word) x[word][lane] = counter[word];
         }
         static const PhiloxLanesFunction lanes_function = best_philox_lanes();
-        lanes_function(x[0].data(), x[1].data(), x[2].data(), x[3].data(), agents, Stream::key(seed_));
-        for (std::uint64_t lane = 0; lane < agents; ++lane)
+        lanes_function(x[0].data(), x[1].data(), x[2].data(), x[3].data(), count, Stream::key(seed_));
+        for (std::size_t lane = 0; lane < count; ++lane)
             blocks_[lane * blocks_per_agent_ + block] = {x[0][lane], x[1][lane], x[2][lane], x[3][lane]};
     }
 }

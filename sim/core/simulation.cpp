@@ -98,18 +98,12 @@ struct Simulation::State {
     }
     int choose_firm(std::int64_t k, Stream& rng) const;
 
-    // Calls visit(k, stream, partial) for every customer k with its stream of `phase` in this step (the first
-    // `blocks_ahead` blocks computed in batches), in fixed blocks; returns the sum of the blocks' partials.
-    static_assert(smallest_block % StreamBatch::agents == 0, "a batch of streams computed ahead must not straddle two blocks");
-    template <class Visit>
-    std::vector<double> reduce_customers(Phase phase, std::uint32_t blocks_ahead, std::size_t width, const Visit& visit) {
-        return reduce_blocks(customers, width, context.threads, [&](std::int64_t first, std::int64_t last, double* partial) {
-            StreamBatch streams(seed, phase, static_cast<std::uint64_t>(step), blocks_ahead);
-            for (std::int64_t k = first; k < last; ++k) {
-                Stream rng = streams(static_cast<std::uint64_t>(k));
-                visit(k, rng, partial);
-            }
-        });
+    // Calls body(from, to) for each batch of streams [from, to) in the block of customers [first, last).
+    static_assert(smallest_block % StreamBatch::agents == 0, "a batch of streams computed together must not straddle two blocks");
+    template <class Body>
+    static void for_each_batch(std::int64_t first, std::int64_t last, const Body& body) {
+        constexpr auto batch = static_cast<std::int64_t>(StreamBatch::agents);
+        for (auto from = first; from < last; from += batch) body(from, std::min(last, from + batch));
     }
     void hire(std::int64_t e, Stream& rng);
 
@@ -269,19 +263,13 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
     const auto& b = spec.behaviour;
     const auto lambda = static_cast<float>(b.trust_lambda);
     const bool any_breach = std::any_of(breach_size.begin(), breach_size.end(), [](double s) { return s > 0; });
-    // An active customer uses about three blocks of its stream (one 32-bit word per trial, two for the server).
-    constexpr std::uint32_t blocks_per_customer = 3;
+    // An active customer uses about three blocks of its stream (one 32-bit word per trial, two for the server),
+    // an inactive one a single word.
+    constexpr std::uint32_t blocks_per_visitor = 3;
+    // Customer k, active this step, with its stream past the word that made it so.
     const auto serve = [&](std::int64_t k, Stream& rng, double* tally) {
         auto& experience = c_experience[static_cast<std::size_t>(k)];
-        experience = Experience{};
         int f = c_firm[static_cast<std::size_t>(k)];
-        if (any_breach && breach_size[static_cast<std::size_t>(f)] > 0) {
-            auto& p = perception(k, f);
-            const float before = trust(p, lambda);
-            p.reliability *= static_cast<float>(1.0 - breach_size[static_cast<std::size_t>(f)]);
-            experience = {static_cast<std::uint16_t>(f), static_cast<std::uint8_t>(Experience::breach_only | valence_flags(before, trust(p, lambda))), 0};
-        }
-        if (!rng.bernoulli(spec.customers.visit_rate)) return;
         if (!rng.bernoulli(logistic(b.loyalty_beta * (trust(perception(k, f), lambda) - b.loyalty_threshold)))) {
             const int chosen = choose_firm(k, rng);
             if (chosen != f) {
@@ -338,7 +326,35 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
         t[promoters] += score >= 9;
         t[detractors] += score <= 6;
     };
-    return reduce_customers(Phase::customers, blocks_per_customer, static_cast<std::size_t>(firms) * slot_count, serve);
+    // In batches: first every customer's breach and whether it is active, a word of its stream each; then the
+    // streams of the active ones only, computed together, and their visits, without a branch on who is active.
+    return reduce_blocks(customers, static_cast<std::size_t>(firms) * slot_count, context.threads, [&](std::int64_t first, std::int64_t last, double* tally) {
+        const auto step_number = static_cast<std::uint64_t>(step);
+        StreamBatch first_words(seed, Phase::customers, step_number, 1), visitor_streams(seed, Phase::customers, step_number, blocks_per_visitor);
+        std::array<std::uint64_t, StreamBatch::agents> visitors;
+        for_each_batch(first, last, [&](std::int64_t from, std::int64_t to) {
+            std::size_t count = 0;
+            for (auto k = from; k < to; ++k) {
+                auto& experience = c_experience[static_cast<std::size_t>(k)];
+                experience = Experience{};
+                const int f = c_firm[static_cast<std::size_t>(k)];
+                if (any_breach && breach_size[static_cast<std::size_t>(f)] > 0) {
+                    auto& p = perception(k, f);
+                    const float before = trust(p, lambda);
+                    p.reliability *= static_cast<float>(1.0 - breach_size[static_cast<std::size_t>(f)]);
+                    experience = {static_cast<std::uint16_t>(f), static_cast<std::uint8_t>(Experience::breach_only | valence_flags(before, trust(p, lambda))), 0};
+                }
+                visitors[count] = static_cast<std::uint64_t>(k);
+                count += first_words(static_cast<std::uint64_t>(k)).bernoulli(spec.customers.visit_rate);
+            }
+            visitor_streams.compute(visitors.data(), count);
+            for (std::size_t i = 0; i < count; ++i) {
+                Stream rng = visitor_streams.chosen(i);
+                rng.discard(1);
+                serve(static_cast<std::int64_t>(visitors[i]), rng, tally);
+            }
+        });
+    });
 }
 
 // Phase C and the end-of-step measurement, in one pass over the customers: each customer pulls what its
@@ -462,8 +478,7 @@ std::vector<double> Simulation::State::word_of_mouth_phase(std::vector<double>& 
                                     [&](std::int64_t first, std::int64_t last, double* sum) {
                                         StreamBatch streams(seed, Phase::word_of_mouth, static_cast<std::uint64_t>(step), blocks_per_listener);
                                         Listeners batch;
-                                        for (auto from = first; from < last; from += static_cast<std::int64_t>(StreamBatch::agents))
-                                            listen(from, std::min(last, from + static_cast<std::int64_t>(StreamBatch::agents)), streams, batch, sum);
+                                        for_each_batch(first, last, [&](std::int64_t from, std::int64_t to) { listen(from, to, streams, batch, sum); });
                                     });
     for (const auto s : running) std::swap(aware[s], aware_next[s]);
     for (int f = 0; f < firms; ++f) {

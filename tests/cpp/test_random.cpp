@@ -101,6 +101,23 @@ TEST_CASE("derived seeds differ from each other and from the root") {
     CHECK(derive_seed(42, 5) == derive_seed(42, 5));
 }
 
+TEST_CASE("a batch of chosen agents' streams are their own streams, however many are chosen") {
+    const std::vector<std::uint64_t> agents = {5, 6, 7, 40, 41, 300, 2, (1ull << 33) + 9, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27};
+    StreamBatch batch(0xbeefULL, Phase::customers, 4, 2);
+    for (const std::size_t count : {std::size_t{0}, std::size_t{1}, std::size_t{16}, agents.size()}) {  // none, one, a full vector, more
+        batch.compute(agents.data(), count);
+        for (std::size_t i = 0; i < count; ++i) {
+            Stream chosen = batch.chosen(i), own(0xbeefULL, Phase::customers, 4, agents[i]);
+            own.discard(3);
+            chosen.discard(3);
+            for (int draw = 0; draw < 6; ++draw) CHECK(chosen() == own());  // 3 + 12 words: past the 8 computed ahead
+        }
+    }
+    // After chosen agents, consecutive ones are computed afresh.
+    Stream after = batch(300), own(0xbeefULL, Phase::customers, 4, 300);
+    CHECK(after() == own());
+}
+
 TEST_CASE("a batch's streams are the agents' own streams, in any order and beyond the blocks computed ahead") {
     for (const std::uint32_t ahead : {0u, 1u, 3u}) {
         StreamBatch batch(0xfeedULL, Phase::customers, 9, ahead);
