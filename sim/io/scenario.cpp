@@ -181,6 +181,8 @@ public:
     double number(const Node& node, const std::string& path, double min, double max, std::string_view example = "0.5 or 1e4") const {
         if (!node.IsScalar()) fail(node, path, "expected a number, got " + describe(node), "write a plain number");
         const auto& text = node.Scalar();
+        // A quoted scalar is text in YAML (yaml-cpp tags it "!"): another reader of the file would not see a number.
+        if (node.Tag() == "!") fail(node, path, "expected a number, got the text \"" + text + "\" (in quotes)", "remove the quotes: " + text);
         double value = 0;
         const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))

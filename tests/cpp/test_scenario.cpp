@@ -168,6 +168,13 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK(e.where().line == 4);
         CHECK_THAT(e.problem(), Catch::Contains("'many'"));
     }
+    SECTION("a number in quotes") {
+        const auto e = error_of(two_firms + "customers: {count: 100, opportunist_share: \"0.5\"}\n");
+        CHECK(e.where().key_path == "customers.opportunist_share");
+        CHECK_THAT(e.problem(), Catch::Contains("in quotes"));
+        CHECK(e.fix() == "remove the quotes: 0.5");
+        CHECK(error_of(two_firms, {"simulation.steps='20'"}).where().key_path == "simulation.steps");
+    }
     SECTION("out of range") {
         const auto e = error_of("firms:\n  - name: A\n    trust_first: 2\n");
         CHECK(e.where().key_path == "firms[0].trust_first");
