@@ -114,10 +114,10 @@ private:
     std::uint32_t ready_count_ = 0;
 };
 
-// Streams of consecutive agents in one phase of one step, whose first blocks are computed for a few
-// hundred agents at a time: a loop without branches, which the compiler vectorises and whose latencies
-// overlap. An agent's stream is the same as Stream(seed, phase, step, agent); only the speed differs.
-// A stream it returns reads the batch's blocks: use it before asking the batch for another agent's.
+// Streams of agents in one phase of one step, whose first blocks are computed for up to 256 agents at once
+// (consecutive ones, or chosen ones), in vector registers. An agent's stream is the same as
+// Stream(seed, phase, step, agent); only the speed differs. A stream it returns reads the batch's blocks:
+// it is valid until the batch computes others (asked for an agent outside its 256, or by `compute`).
 class StreamBatch {
 public:
     StreamBatch(std::uint64_t seed, Phase phase, std::uint64_t step, std::uint32_t blocks_per_agent);

@@ -17,9 +17,9 @@ namespace {
         for (std::size_t i = 0; i < lanes; ++i) philox_round(x0[i], x1[i], x2[i], x3[i], key);
 }
 
-// The same rounds compiled for AVX-512, AVX2 (on x86-64) and the baseline; the best the processor has is
-// picked on first use. Integer arithmetic, so every version gives the same bits. (Not target_clones: its
-// load-time resolver runs before ThreadSanitizer is ready.)
+// The same rounds for AVX-512 (by hand, below), AVX2 (compiled from the loop above) and the baseline; the
+// best the processor has is picked on first use. Integer arithmetic, so every version gives the same bits.
+// (Not target_clones: its load-time resolver runs before ThreadSanitizer is ready.)
 using PhiloxLanesFunction = void (*)(std::uint32_t*, std::uint32_t*, std::uint32_t*, std::uint32_t*, std::size_t, std::array<std::uint32_t, 2>);
 void philox_lanes_baseline(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
                            std::array<std::uint32_t, 2> key) {

@@ -55,7 +55,7 @@ struct FirmState {
     std::vector<double> window_fraud_loss, window_revenue;  // adaptive control's recent history
 };
 
-// What a thread of word of mouth keeps from one batch of listeners to the next, so as to allocate it once.
+// What word of mouth keeps from one batch of listeners to the next in a block, so as to allocate it once.
 struct Listeners {
     std::vector<Stream> streams;
     std::vector<std::int32_t> drawn;  // well mixed: the contacts drawn
@@ -330,6 +330,7 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
     // streams of the active ones only, computed together, and their visits, without a branch on who is active.
     return reduce_blocks(customers, static_cast<std::size_t>(firms) * slot_count, context.threads, [&](std::int64_t first, std::int64_t last, double* tally) {
         const auto step_number = static_cast<std::uint64_t>(step);
+        // An active customer's first block is computed in both batches: simpler than copying it, and about as cheap.
         StreamBatch first_words(seed, Phase::customers, step_number, 1), visitor_streams(seed, Phase::customers, step_number, blocks_per_visitor);
         std::array<std::uint64_t, StreamBatch::agents> visitors;
         for_each_batch(first, last, [&](std::int64_t from, std::int64_t to) {
@@ -398,7 +399,8 @@ std::vector<double> Simulation::State::word_of_mouth_phase(std::vector<double>& 
         rng.clear();
         for (auto j = first; j < last; ++j) rng.push_back(streams(static_cast<std::uint64_t>(j)));
 
-        // The contacts of listener first + i are contacts[start[i] .. start[i + 1]); `readable` of them are valid.
+        // The contacts of listener first + i are contacts[start[i] .. start[i + 1]); `readable` of them, at least
+        // all of the batch's, may be read (ahead, to prefetch).
         auto& start = batch.contacts_start;
         start.resize(n + 1);
         const std::int32_t* contacts = nullptr;
