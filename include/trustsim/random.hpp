@@ -46,6 +46,11 @@ inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr,
     return ctr;
 }
 
+// Philox4x32-10 of `lanes` counters at once, held as four arrays of words, which it overwrites with the blocks.
+// The versions this processor can run, fastest first (StreamBatch uses the first; tests compare them all).
+using PhiloxLanes = void (*)(std::uint32_t*, std::uint32_t*, std::uint32_t*, std::uint32_t*, std::size_t lanes, std::array<std::uint32_t, 2> key);
+std::vector<PhiloxLanes> philox_lanes_versions();
+
 // One agent's stream within one phase of one step. Satisfies UniformRandomBitGenerator (64-bit),
 // so Boost.Random distributions accept it. Draws consume the 32-bit words of successive Philox blocks
 // in order: a 64-bit draw takes two words, a Bernoulli trial one (so most agents need a single block).

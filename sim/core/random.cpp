@@ -20,7 +20,6 @@ namespace {
 // The same rounds for AVX-512 (by hand, below), AVX2 (compiled from the loop above) and the baseline; the
 // best the processor has is picked on first use. Integer arithmetic, so every version gives the same bits.
 // (Not target_clones: its load-time resolver runs before ThreadSanitizer is ready.)
-using PhiloxLanesFunction = void (*)(std::uint32_t*, std::uint32_t*, std::uint32_t*, std::uint32_t*, std::size_t, std::array<std::uint32_t, 2>);
 void philox_lanes_baseline(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
                            std::array<std::uint32_t, 2> key) {
     philox_lanes(x0, x1, x2, x3, lanes, key);
@@ -67,16 +66,18 @@ void philox_lanes_baseline(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* 
 }
 #endif
 
-PhiloxLanesFunction best_philox_lanes() {
+}  // namespace
+
+std::vector<PhiloxLanes> philox_lanes_versions() {
+    std::vector<PhiloxLanes> versions;
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return philox_lanes_avx512;
-    if (__builtin_cpu_supports("avx2")) return philox_lanes_avx2;
+    if (__builtin_cpu_supports("avx512f")) versions.push_back(philox_lanes_avx512);
+    if (__builtin_cpu_supports("avx2")) versions.push_back(philox_lanes_avx2);
 #endif
-    return philox_lanes_baseline;
+    versions.push_back(philox_lanes_baseline);
+    return versions;
 }
-
-}  // namespace
 
 StreamBatch::StreamBatch(std::uint64_t seed, Phase phase, std::uint64_t step, std::uint32_t blocks_per_agent)
     : seed_(seed), phase_(phase), step_(step), blocks_per_agent_(blocks_per_agent), blocks_(agents * blocks_per_agent) {}
@@ -101,7 +102,7 @@ void StreamBatch::compute_blocks(std::size_t count) {
             x[0][lane] = block;
             for (std::size_t word = 1; word < 4; ++word) x[word][lane] = counter[word];
         }
-        static const PhiloxLanesFunction lanes_function = best_philox_lanes();
+        static const PhiloxLanes lanes_function = philox_lanes_versions().front();
         lanes_function(x[0].data(), x[1].data(), x[2].data(), x[3].data(), count, Stream::key(seed_));
         for (std::size_t lane = 0; lane < count; ++lane)
             blocks_[lane * blocks_per_agent_ + block] = {x[0][lane], x[1][lane], x[2][lane], x[3][lane]};
