@@ -28,9 +28,6 @@ void philox_lanes_baseline(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* 
 // GCC 12 warns of the undefined vectors inside its own AVX-512 intrinsics (GCC bug 105593).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// AVX-512 by hand: the compiler's version multiplies in 64 bits (three multiplies for one) and keeps the
-// words in memory between rounds. Here 16 counters stay in registers for all ten rounds, and each 32 x 32-bit
-// product is one multiply of the even lanes and one of the odd.
 // The high and low 32 bits of each 32-bit lane's product with a multiplier (set in every 64-bit lane).
 [[gnu::target("avx512f"), gnu::always_inline]] inline void multiply_avx512(__m512i x, __m512i multiplier, __m512i& high, __m512i& low) {
     constexpr __mmask16 odd = 0xAAAA;
@@ -38,6 +35,9 @@ void philox_lanes_baseline(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* 
     high = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(even_products, 32), odd_products);
     low = _mm512_mask_blend_epi32(odd, even_products, _mm512_slli_epi64(odd_products, 32));
 }
+// AVX-512 by hand: the compiler's version multiplies in 64 bits (three multiplies for one) and keeps the
+// words in memory between rounds. Here 16 counters stay in registers for all ten rounds, and each 32 x 32-bit
+// product is one multiply of the even lanes and one of the odd.
 [[gnu::target("avx512f")]] void philox_lanes_avx512(std::uint32_t* x0, std::uint32_t* x1, std::uint32_t* x2, std::uint32_t* x3, std::size_t lanes,
                                                     std::array<std::uint32_t, 2> key) {
     constexpr std::size_t width = 16;
