@@ -321,10 +321,11 @@ std::vector<double> Simulation::State::customers_phase(const std::vector<double>
                                                     valence_flags(before, after)),
                           static_cast<std::uint8_t>(intimacy_code)};
 
-        const int score = std::min(10, static_cast<int>(std::floor(10.0 * after / b.nps_full_trust)));
+        // The score min(10, floor(x)) is 9 or more when x is, 6 or less when x is under 7: no floor needed.
+        const double score = 10.0 * after / b.nps_full_trust;
         t[respondents] += 1;
         t[promoters] += score >= 9;
-        t[detractors] += score <= 6;
+        t[detractors] += score < 7;
     };
     // In batches: first every customer's breach and whether it is active, a word of its stream each; then the
     // streams of the active ones only, computed together, and their visits, without a branch on who is active.
