@@ -218,6 +218,19 @@ void stream_per_agent(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 
+// Philox blocks of 256 counters at once, as StreamBatch computes them, by each version this processor runs;
+// the rate is also a ratio to the baseline's, which is registered, and so runs, first.
+void philox_lanes(benchmark::State& state, PhiloxLanesVersion version) {
+    constexpr auto lanes = static_cast<std::int64_t>(StreamBatch::agents);
+    std::array<std::array<std::uint32_t, lanes>, 4> x{};
+    const double rate = timed_steps(state, version.name, lanes, 1, [&] {
+        version.run(x[0].data(), x[1].data(), x[2].data(), x[3].data(), lanes, {1, 2});
+        benchmark::ClobberMemory();
+    });
+    if (const double baseline = median(measured[{"baseline", lanes, 1}]); std::string(version.name) != "baseline" && baseline > 0)
+        state.counters["vs_baseline"] = rate / baseline;
+}
+
 // Perception updates alone: four moving averages and the trust equation, per customer and firm.
 void perception_updates(benchmark::State& state) {
     std::vector<Perception> perceptions(300'000);
@@ -318,6 +331,9 @@ void register_all() {
     RegisterBenchmark("BM_BuildMarket/barabasi_albert/1000000", build_market, Kind::barabasi_albert, 1'000'000)->UseRealTime()->Unit(ms)->Iterations(2);
     RegisterBenchmark("BM_StreamDraw", stream_draws);
     RegisterBenchmark("BM_StreamPerAgent", stream_per_agent);
+    auto versions = philox_lanes_versions();
+    std::reverse(versions.begin(), versions.end());
+    for (const auto& version : versions) RegisterBenchmark(("BM_PhiloxLanes/" + std::string(version.name)).c_str(), philox_lanes, version);
     RegisterBenchmark("BM_PerceptionUpdate", perception_updates)->Unit(benchmark::kMicrosecond);
 }
 
@@ -343,6 +359,8 @@ public:
                     std::printf("; alone, the customers' phase %.0f%%, word of mouth %.0f%%", 100 * median(counters.at("customers_vs_reference")),
                                 100 * median(counters.at("word_of_mouth_vs_reference")));
                 std::printf("\n");
+            } else if (counters.contains("vs_baseline")) {
+                std::printf("  %-28s %.2fx the baseline generator\n", name.c_str(), median(counters.at("vs_baseline")));
             } else if (counters.contains("cost")) {
                 std::printf("  %-28s %5.1f%% of run time (target < 5%%)\n", "recording", 100 * median(counters.at("cost")));
             } else if (counters.contains("bytes_per_customer")) {

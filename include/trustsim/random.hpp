@@ -27,13 +27,14 @@ enum class Phase : std::uint32_t {
 // Philox4x32-10 in rounds: each round mixes a counter (four words) with the key, which is then bumped by the
 // Weyl constants. philox4x32 runs the ten rounds on one counter; StreamBatch on many counters at once.
 inline constexpr int philox_rounds = 10;
+inline constexpr std::uint32_t philox_multiplier0 = 0xD2511F53u, philox_multiplier1 = 0xCD9E8D57u;
 inline void philox_bump_key(std::array<std::uint32_t, 2>& key) noexcept {
     key[0] += 0x9E3779B9u;
     key[1] += 0xBB67AE85u;
 }
 inline void philox_round(std::uint32_t& x0, std::uint32_t& x1, std::uint32_t& x2, std::uint32_t& x3, std::array<std::uint32_t, 2> key) noexcept {
-    const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * x0;
-    const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * x2;
+    const std::uint64_t p0 = std::uint64_t{philox_multiplier0} * x0;
+    const std::uint64_t p1 = std::uint64_t{philox_multiplier1} * x2;
     x0 = static_cast<std::uint32_t>(p1 >> 32) ^ x1 ^ key[0];
     x1 = static_cast<std::uint32_t>(p1);
     x2 = static_cast<std::uint32_t>(p0 >> 32) ^ x3 ^ key[1];
@@ -47,9 +48,13 @@ inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr,
 }
 
 // Philox4x32-10 of `lanes` counters at once, held as four arrays of words, which it overwrites with the blocks.
-// The versions this processor can run, fastest first (StreamBatch uses the first; tests compare them all).
+// The versions this processor can run, fastest first (StreamBatch uses the first; tests and benchmarks compare them all).
 using PhiloxLanes = void (*)(std::uint32_t*, std::uint32_t*, std::uint32_t*, std::uint32_t*, std::size_t lanes, std::array<std::uint32_t, 2> key);
-std::vector<PhiloxLanes> philox_lanes_versions();
+struct PhiloxLanesVersion {
+    const char* name;  // the instruction set: "avx512", "avx2" or "baseline"
+    PhiloxLanes run;
+};
+std::vector<PhiloxLanesVersion> philox_lanes_versions();
 
 // One agent's stream within one phase of one step. Satisfies UniformRandomBitGenerator (64-bit),
 // so Boost.Random distributions accept it. Draws consume the 32-bit words of successive Philox blocks

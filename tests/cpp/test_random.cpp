@@ -103,13 +103,14 @@ TEST_CASE("derived seeds differ from each other and from the root") {
 
 TEST_CASE("every batched Philox version this processor runs gives philox4x32's blocks, for any number of lanes") {
     const std::array<std::uint32_t, 2> key = {0x01234567, 0x89abcdef};
-    for (const auto lanes_function : philox_lanes_versions())
-        for (const std::size_t lanes : {0, 1, 15, 16, 17, 33, 256}) {
+    for (const auto& version : philox_lanes_versions())
+        for (const std::size_t lanes : {0, 1, 7, 8, 9, 15, 16, 17, 33, 256}) {  // around the widths of AVX2 (8) and AVX-512 (16)
+            INFO(version.name << ", " << lanes << " lanes");
             std::array<std::vector<std::uint32_t>, 4> x;
             for (std::size_t w = 0; w < 4; ++w)
                 for (std::size_t i = 0; i < lanes; ++i) x[w].push_back(static_cast<std::uint32_t>(0x9e3779b9u * (i + 1) + 0x7f4a7c15u * w));
             const auto counters = x;
-            lanes_function(x[0].data(), x[1].data(), x[2].data(), x[3].data(), lanes, key);
+            version.run(x[0].data(), x[1].data(), x[2].data(), x[3].data(), lanes, key);
             for (std::size_t i = 0; i < lanes; ++i)
                 CHECK(philox4x32({counters[0][i], counters[1][i], counters[2][i], counters[3][i]}, key) == std::array{x[0][i], x[1][i], x[2][i], x[3][i]});
         }
