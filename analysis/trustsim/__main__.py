@@ -5,6 +5,7 @@ never over an existing file without --force. A bad file is one line on stderr an
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -15,10 +16,15 @@ from .plots import report, report_path
 from .stats import summary
 
 
+def _money(amount: float) -> str:
+    """Whole units with thousands separators, halves rounded away from zero: as `trustsim run` prints money
+    (Python's own formatting would round them to even)."""
+    return f"{int(math.copysign(math.floor(abs(amount) + 0.5), amount)):,}"
+
+
 def _print_table(table: pd.DataFrame) -> None:
     """As `trustsim run` prints it: shares in percent, money in whole units with thousands separators."""
-    formats = {"share": "{:.1%}".format, "nps": "{:.1f}".format, "cumulative_revenue": "{:,.0f}".format,
-               "cumulative_profit": "{:,.0f}".format}
+    formats = {"share": "{:.1%}".format, "nps": "{:.1f}".format, "cumulative_revenue": _money, "cumulative_profit": _money}
     print(table.to_string(formatters={c: formats.get(c, "{:.3f}".format) for c in table.columns}, line_width=120))
 
 

@@ -238,9 +238,12 @@ def _parameter_coords(names: list[str], values: list[list[str]]) -> dict[str, np
     return coords
 
 
-def _check_metrics(metrics: list[str] | None) -> None:
+def _metrics(metrics: Union[str, list[str], None]) -> list[str] | None:
+    """The metrics asked for as a list (one name may be given alone); a ValueError names unknown ones."""
+    metrics = [metrics] if isinstance(metrics, str) else metrics
     if metrics is not None and (unknown := sorted(set(metrics) - set(METRICS))):
         raise ValueError(f"unknown metrics {unknown}; known: {', '.join(METRICS)}")
+    return metrics
 
 
 def _ordered(present: list[str]) -> list[str]:
@@ -258,13 +261,25 @@ def _sweep_attrs(f: h5py.File, path: PathLike, names: list[str]) -> dict:
     return {**_attrs(f), "scenario": _text(_read(f, "scenario")), "path": str(path), "parameters": names}
 
 
-def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
+def is_sweep(path: PathLike) -> bool:
+    """Whether `path` is a sweep directory or a merged sweep's file (and not, say, a run's)."""
+    path = Path(path)
+    if path.is_dir():
+        return (path / "manifest.csv").exists()
+    try:
+        with h5py.File(path, "r") as f:
+            return _text(f.attrs.get("format", "")) == SWEEP_FORMAT
+    except OSError:
+        return False
+
+
+def open_sweep(path: PathLike, metrics: Union[str, list[str], None] = None) -> xr.Dataset:
     """A sweep as an xarray Dataset with dims (run, step, firm): one variable per metric, and per run the
     coordinates point, replicate, seed, status-independent parameters (one coordinate per swept key path),
     wall_seconds and steps (the run's own length: runs shorter than the longest end in NaN). `path` is a sweep directory (finished runs only; unfinished runs are left out and
     listed in attrs['missing_runs']) or its merged file."""
     path = Path(path)
-    _check_metrics(metrics)
+    metrics = _metrics(metrics)
     if path.is_dir():
         manifest = path / "manifest.csv"
         if not manifest.exists():
@@ -332,7 +347,7 @@ def open_sweep(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
 STATISTICS = ("mean", "std", "ci95_low", "ci95_high")
 
 
-def open_statistics(path: PathLike, metrics: list[str] | None = None) -> xr.Dataset:
+def open_statistics(path: PathLike, metrics: Union[str, list[str], None] = None) -> xr.Dataset:
     """The statistics across replicates of a merged sweep (`trustsim merge`, its /statistics group) as an
     xarray Dataset with dims (point, step, firm, statistic): one variable per metric (all, in METRICS
     order, or those named), statistic mean, std (n - 1), ci95_low and ci95_high (the Student-t 95% interval
@@ -341,7 +356,7 @@ def open_statistics(path: PathLike, metrics: list[str] | None = None) -> xr.Data
     firm, and one per swept parameter along point (numbers where every value is one), as open_sweep gives
     per run. Attributes as open_sweep's (the file's root attributes, e.g. replicates, and scenario, path,
     parameters). Raises FormatError on a bad file, and on a sweep directory, which has no statistics."""
-    _check_metrics(metrics)
+    metrics = _metrics(metrics)
     if Path(path).is_dir():
         raise FormatError(f"{path}: a sweep directory, which holds no statistics; merge it (trustsim merge {path} -o SWEEP.h5) "
                           f"and open that file, or summarise the directory with summarize_replicates(open_sweep({str(path)!r}))")

@@ -34,30 +34,40 @@ def select_firm(data: Union[xr.Dataset, xr.DataArray], firm: Union[int, str]):
     raise ValueError(f"no firm {firm!r} here; the firms are {', '.join(names)} (give a name or an index from 0)")
 
 
-def _as_runs(data) -> list[xr.Dataset]:
-    if isinstance(data, xr.Dataset):
-        return [data]
-    return [d if isinstance(d, xr.Dataset) else open_run(d) for d in data]
+def _replicates(data) -> xr.Dataset:
+    """Runs stacked along a dimension `replicate`: from a run, a list of replicate runs (datasets or paths), or
+    the runs of one point of a sweep (e.g. sweep.where(sweep.point == 3, drop=True))."""
+    if isinstance(data, xr.Dataset) and "run" in data.dims:
+        if len(points := np.unique(data["point"].values)) > 1:
+            raise ValueError(f"these runs are of {len(points)} sweep points, not replicates of one: select one point first, "
+                             "e.g. sweep.where(sweep.point == 3, drop=True)")
+        return data.drop_vars("replicate").rename(run="replicate")
+    runs = [data] if isinstance(data, xr.Dataset) else [d if isinstance(d, xr.Dataset) else open_run(d) for d in data]
+    return xr.concat(runs, dim="replicate")
+
+
+def _line(ax, steps, values, **style):
+    """A line over the steps, with markers when there is a single step (a line of one point is invisible)."""
+    return ax.plot(steps, values, marker="o" if len(steps) == 1 else None, **style)[0]
 
 
 def plot_timeseries(data: Union[xr.Dataset, Sequence], metrics: Sequence[str] = ("trust", "share", "nps", "profit"), axes=None,
                     smooth: int = 1, label_prefix: str = ""):
-    """One panel per metric, one line per firm, from a run or a list of replicate runs (datasets or paths).
-    Replicates give their mean and, as a band, the 95% Student-t interval of the mean. `smooth` > 1 plots a
-    trailing rolling mean over that many steps."""
-    runs = _as_runs(data)
+    """One panel per metric, one line per firm, from a run, a list of replicate runs (datasets or paths) or
+    the runs of one sweep point. Replicates give their mean and, as a band, the 95% Student-t interval of
+    the mean. `smooth` > 1 plots a trailing rolling mean over that many steps."""
+    stacked = _replicates(data)
     if axes is None:
         _, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.2), squeeze=False)
         axes = axes[0]
-    stacked = xr.concat(runs, dim="replicate")
     for ax, metric in zip(axes, metrics):
         values = stacked[metric]
         if smooth > 1:
             values = values.rolling(step=smooth, min_periods=1).mean()
         for f, firm in enumerate(stacked["firm"].values):
             mean, _, low, high = interval(values.isel(firm=f).values, axis=0)
-            line, = ax.plot(stacked["step"], mean, label=f"{label_prefix}{firm}")
-            if len(runs) > 1:
+            line = _line(ax, stacked["step"], mean, label=f"{label_prefix}{firm}")
+            if stacked.sizes["replicate"] > 1:
                 ax.fill_between(stacked["step"], low, high, color=line.get_color(), alpha=0.25, linewidth=0)
         ax.set_title(LABELS.get(metric, metric) + (f" ({smooth}-step mean)" if smooth > 1 else ""))
         ax.set_xlabel("step (week)")
@@ -68,17 +78,17 @@ def plot_timeseries(data: Union[xr.Dataset, Sequence], metrics: Sequence[str] = 
 
 def plot_compare(scenarios: Mapping[str, Union[xr.Dataset, Sequence]], metric: str = "trust", firm: Union[int, str] = 0, smooth: int = 1, ax=None):
     """Scenarios side by side on one metric of one firm (by index or name): `scenarios` maps a name to a run
-    or a list of replicate runs, drawn as in plot_timeseries."""
+    a list of replicate runs or the runs of one sweep point, drawn as in plot_timeseries."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     for name, data in scenarios.items():
-        stacked = xr.concat(_as_runs(data), dim="replicate")
+        stacked = _replicates(data)
         check_metric(stacked, metric)
         series = select_firm(stacked[metric], firm)
         if smooth > 1:
             series = series.rolling(step=smooth, min_periods=1).mean()
         mean, _, low, high = interval(series.values, axis=0)
-        line, = ax.plot(stacked["step"], mean, label=name)
+        line = _line(ax, stacked["step"], mean, label=name)
         if stacked.sizes["replicate"] > 1:
             ax.fill_between(stacked["step"], low, high, color=line.get_color(), alpha=0.25, linewidth=0)
     ax.set_title(LABELS.get(metric, metric) + (f" ({smooth}-step mean)" if smooth > 1 else ""))
@@ -109,6 +119,17 @@ def plot_trust_heatmap(histograms: xr.DataArray, firm: Union[int, str] = 0, ax=N
     return ax
 
 
+def _sampled(sweep: xr.Dataset) -> bool:
+    """Whether the sweep's points were drawn (random, Latin hypercube) rather than given (grid, points)."""
+    design = (yaml.safe_load(sweep.attrs.get("scenario") or "") or {}).get("sweep") or {}
+    return "random" in design or "latin_hypercube" in design
+
+
+def _tick(value) -> str:
+    """A swept value as a tick label: numbers short (0.3, 1e+05), text (a network type) as it is."""
+    return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
+
+
 def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit", firm: Union[int, str] = 0, tail: float = 0.1, ax=None):
     """Long-run `metric` (stats.long_run, mean across replicates) over two swept parameters, e.g. control
     level x opportunist share: for money (profit, revenue, ...) the cumulative sum over the whole run, for
@@ -126,14 +147,18 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
     firm_name = str(select_firm(sweep["firm"], firm).values)
     table = summarize_replicates(sweep, [metric], tail=tail)
     table = table[table["firm"] == firm_name]
+    if _sampled(sweep):
+        raise ValueError("a random or Latin-hypercube sweep's points are not a grid: plot summarize_replicates(sweep, "
+                         f"[{metric!r}]) as a scatter of {x} against {y} instead")
     if others := [p for p in parameters if p not in (x, y) and table[p].nunique() > 1]:
         raise ValueError(f"the sweep also varies {', '.join(others)}, which a heatmap of {x} x {y} would average over: select one "
                          f"value first, e.g. sweep.where(sweep[{others[0]!r}] == {table[others[0]].iloc[0]!r}, drop=True)")
     columns, rows = table[x].nunique(), table[y].nunique()
     if len(table) != columns * rows:
-        raise ValueError(f"the points are not a grid over {x} x {y} ({columns} values of one, {rows} of the other, {len(table)} "
-                         f"points), as a random or Latin-hypercube sweep's are: plot summarize_replicates(sweep, [{metric!r}]) as a "
-                         "scatter instead")
+        missing = sweep.attrs.get("missing_runs")
+        reason = (f"some points have no finished run yet ({len(missing)} runs missing): plot it when the sweep has finished"
+                  if missing else "as a random or Latin-hypercube sweep's are: plot summarize_replicates' table as a scatter instead")
+        raise ValueError(f"the points are not a grid over {x} x {y} ({columns} values of one, {rows} of the other, {len(table)} points), {reason}")
     grid = table.pivot_table(index=y, columns=x, values="mean", dropna=False)
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4))
@@ -141,8 +166,8 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
     limit = max(-low, high)
     centred = {"vmin": -limit, "vmax": limit} if low < 0 < high else {}  # both signs: 0 in the middle (yellow)
     mesh = ax.imshow(grid.values, origin="lower", aspect="auto", cmap="RdYlGn", **centred)
-    ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
-    ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+    ax.set_xticks(range(grid.shape[1]), [_tick(v) for v in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [_tick(v) for v in grid.index])
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     for (i, j), value in np.ndenumerate(grid.values):
@@ -191,7 +216,8 @@ def report(path: PathLike, out_png: PathLike | None = None) -> pd.DataFrame:
     else:
         axes[1][2].set_axis_off()
         axes[1][2].text(0.5, 0.5, "no trust histograms recorded", ha="center", va="center")
-    fig.suptitle(f"{Path(path).name} — seed {ds.attrs.get('seed')}, {ds.sizes['step']} steps, {ds.attrs.get('customers')} customers")
+    steps = ds.sizes["step"]
+    fig.suptitle(f"{Path(path).name} — seed {ds.attrs.get('seed')}, {steps} step{'s' if steps != 1 else ''}, {ds.attrs.get('customers')} customers")
     fig.tight_layout()
     try:
         fig.savefig(out_png or report_path(path), dpi=110)

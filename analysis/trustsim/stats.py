@@ -3,8 +3,9 @@
 Intervals are Student-t intervals of the mean (scipy.stats.t, from Debian's python3-scipy)."""
 from __future__ import annotations
 
+import os
 import warnings
-from typing import Iterable, Union
+from typing import Iterable, Mapping, Union
 
 import numpy as np
 import pandas as pd
@@ -12,17 +13,19 @@ import xarray as xr
 import yaml
 from scipy import stats as _stats
 
-from .io import PathLike, open_run
+from .io import PathLike, is_sweep, open_run, open_sweep
 
 # Flows of money, reported cumulative over the run rather than averaged over its end.
 MONEY = ("revenue", "costs", "profit", "fraud_loss")
 
 
 def _tail_length(steps, fraction: float):
-    """Steps in the last `fraction` of `steps` steps: at least one."""
+    """Steps in the last `fraction` of `steps` steps, rounded down but at least one: the tail `trustsim run`
+    averages its NPS over (for the default tenth, steps // 10)."""
     if not 0 < fraction <= 1:
         raise ValueError(f"tail must be a fraction of the steps in (0, 1], e.g. 0.1 for the last 10%; got {fraction}")
-    return np.maximum(1, np.round(np.asarray(steps) * fraction).astype(int))
+    # The small margin keeps a product such as 29 x 0.01 x 100 from rounding down below the whole number it is.
+    return np.maximum(1, np.floor(np.asarray(steps) * fraction + 1e-9).astype(int))
 
 
 def _tail(ds: xr.Dataset, fraction: float) -> xr.Dataset:
@@ -51,11 +54,6 @@ def _check_replicates(datasets: list[xr.Dataset]) -> None:
     """Runs pooled as replicates must be one scenario run with different seeds: a ValueError says otherwise."""
     def label(i: int) -> str:
         return datasets[i].attrs.get("path", f"run {i}")
-    seeds = [d.attrs.get("seed") for d in datasets]
-    for i, seed in enumerate(seeds):
-        if seed is not None and seed in seeds[:i]:
-            raise ValueError(f"{label(seeds.index(seed))} and {label(i)} have the same seed {seed}: they are one run, not two replicates; "
-                             "give runs with different seeds (trustsim run --seed 1, --seed 2, ...)")
     scenarios = [yaml.safe_load(d.attrs["scenario"]) if "scenario" in d.attrs else None for d in datasets]
     for parsed in scenarios:
         if isinstance(parsed, dict):
@@ -64,6 +62,11 @@ def _check_replicates(datasets: list[xr.Dataset]) -> None:
         if scenarios[0] is not None and scenarios[i] is not None and (differences := _differences(scenarios[0], scenarios[i])):
             raise ValueError(f"{label(0)} and {label(i)} are runs of different scenarios (they differ in {', '.join(differences[:5])}), "
                              "not replicates: summarise each scenario's replicates on its own, or run a sweep")
+    seeds = [d.attrs.get("seed") for d in datasets]
+    for i, seed in enumerate(seeds):
+        if seed is not None and seed in seeds[:i]:
+            raise ValueError(f"{label(seeds.index(seed))} and {label(i)} have the same seed {seed}: they are one run, not two replicates; "
+                             "give runs with different seeds (trustsim run --seed 1, --seed 2, ...)")
     if len({d.sizes["step"] for d in datasets}) > 1:
         raise ValueError("the runs differ in length, so they are not replicates of one scenario")
 
@@ -82,9 +85,13 @@ def _nanmean(values: xr.DataArray, dim: str) -> xr.DataArray:
 
 def summary(data: Union[xr.Dataset, PathLike], tail: float = 0.1) -> pd.DataFrame:
     """Per firm: final trust and share, NPS of buyers averaged (ignoring NaN) over the last `tail` of the
-    steps (it is noisy step to step), and cumulative revenue and profit — the table `trustsim run` prints."""
+    steps (it is noisy step to step), and cumulative revenue and profit — the table `trustsim run` prints.
+    `data` is one run: a run's file or dataset, or one run of a sweep (sweep.sel(run=...)), whose own last
+    step is taken when the sweep's runs differ in length."""
     ds = data if isinstance(data, xr.Dataset) else open_run(data)
-    last = ds.isel(step=-1)
+    if "run" in ds.dims:
+        raise ValueError("summary() is of one run; select one (sweep.sel(run=0)) or summarise the sweep with summarize_replicates(sweep)")
+    last = ds.isel(step=int(ds["steps"]) - 1 if "steps" in ds.coords else -1)
     return pd.DataFrame(
         {
             "trust": last["trust"].values,
@@ -143,12 +150,17 @@ def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, Path
     (aggregate "mean over the last 10% of steps" for the default tail), ignoring NaN.
 
     `runs` is a list of replicate runs of one scenario (paths or datasets from open_run: the same resolved
-    scenario with different seeds, or a ValueError says how they differ), or a sweep (from open_sweep), whose
-    rows are then also per point, with the swept parameters as columns."""
+    scenario with different seeds, or a ValueError says how they differ), or a sweep (from open_sweep, or
+    the path of its directory or merged file), whose rows are then also per point, with the swept parameters
+    as columns. A sweep with unfinished runs gives a warning: its points have fewer replicates."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
-    if isinstance(runs, xr.Dataset):
+    if isinstance(runs, (str, os.PathLike)):
+        runs = open_sweep(runs) if is_sweep(runs) else [runs]
+    if isinstance(runs, xr.Dataset) and "run" in runs.dims:
         sweep, by_point = runs, True
+        _warn_if_incomplete(sweep)
     else:
+        runs = [runs] if isinstance(runs, xr.Dataset) else runs
         datasets = [r if isinstance(r, xr.Dataset) else open_run(r) for r in runs]
         if not datasets:
             raise ValueError("summarize_replicates needs at least one run")
@@ -167,4 +179,53 @@ def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, Path
                             "mean": mean[f], "std": sd[f], "ci_low": low[f], "ci_high": high[f]})
                 row.update({p: group[p].values[0] for p in parameters})
                 rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _warn_if_incomplete(sweep: xr.Dataset) -> None:
+    if missing := sweep.attrs.get("missing_runs"):
+        warnings.warn(f"{len(missing)} runs of this sweep are not finished (attrs['missing_runs']: {', '.join(map(str, missing[:10]))}"
+                      f"{', ...' if len(missing) > 10 else ''}): its points are summarised over the replicates finished so far",
+                      stacklevel=3)
+
+
+def summarize_differences(sweep: xr.Dataset, baseline: Mapping[str, object], metrics: Union[str, Iterable[str]] = ("profit",),
+                          tail: float = 0.1, confidence: float = 0.95) -> pd.DataFrame:
+    """How each point of a sweep differs from a baseline point, replicate by replicate: per point, firm and
+    metric, the long-run value (long_run) minus the baseline's in the same replicate, then n, mean, std
+    (n - 1) and the Student-t `confidence` interval of those differences (ci_low, ci_high), with the swept
+    parameters as columns.
+
+    A point's baseline has the values `baseline` gives and the point's own values of every other swept
+    parameter: {"firms[0].control_customers": 0} compares each control level with no control at the same
+    opportunist share. The differences are paired: replicate r of every point runs with the same seed
+    (common random numbers), so this interval is far narrower than one from the two points' own intervals.
+    Points whose baseline is not in the sweep are left out; a ValueError says when none has one."""
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    parameters = list(sweep.attrs.get("parameters", []))
+    if unknown := [p for p in baseline if p not in parameters]:
+        raise ValueError(f"{', '.join(unknown)}: not a swept parameter of this sweep; its parameters are {', '.join(parameters) or 'none'}")
+    _warn_if_incomplete(sweep)
+    others = [p for p in parameters if p not in baseline]
+    runs = pd.DataFrame({"point": sweep["point"].values, "replicate": sweep["replicate"].values,
+                         **{p: sweep[p].values for p in parameters}})
+    is_baseline = np.logical_and.reduce([runs[p] == value for p, value in baseline.items()])
+    if not is_baseline.any():
+        raise ValueError(f"no point of this sweep has {', '.join(f'{p} = {v!r}' for p, v in baseline.items())}; "
+                         f"its values are: {'; '.join(f'{p}: {sorted(runs[p].unique())}' for p in baseline)}")
+    # For every run, the run of its baseline point in the same replicate.
+    pairs = runs.reset_index().merge(runs[is_baseline].reset_index()[["index", "replicate", *others]], on=["replicate", *others],
+                                     suffixes=("", "_baseline"))
+    if pairs.empty:
+        raise ValueError("no point has a baseline point with the same values of the other swept parameters in this sweep")
+    rows = []
+    for metric in metrics:
+        values = long_run(sweep, metric, tail).transpose("run", "firm").values
+        differences = values[pairs["index"].values] - values[pairs["index_baseline"].values]
+        for point, group in pairs.groupby("point"):
+            mean, sd, low, high = interval(differences[group.index.values], axis=0, confidence=confidence)
+            for f, firm in enumerate(sweep["firm"].values):
+                rows.append({"point": int(point), "firm": firm, "metric": metric, "aggregate": aggregate(metric, tail),
+                             "n": int(np.isfinite(differences[group.index.values, f]).sum()), "mean": mean[f], "std": sd[f],
+                             "ci_low": low[f], "ci_high": high[f], **{p: group[p].iloc[0] for p in parameters}})
     return pd.DataFrame(rows)

@@ -97,6 +97,9 @@ def test_replicates_must_be_one_scenario_with_different_seeds(replicates, tmp_pa
     other.attrs["scenario"] = runs[2].attrs["scenario"].replace("count: 50", "count: 60")
     with pytest.raises(ValueError, match=r"different scenarios \(they differ in customers.count\)"):
         trustsim.summarize_replicates([runs[0], runs[1], other], "trust")
+    other.attrs["seed"] = runs[0].attrs["seed"]  # two scenarios that share a seed: the scenarios are what differs
+    with pytest.raises(ValueError, match=r"different scenarios \(they differ in customers.count\)"):
+        trustsim.summarize_replicates([runs[0], other], "trust")
     with pytest.raises(ValueError, match="differ in length"):
         trustsim.summarize_replicates([runs[0], runs[1].isel(step=slice(0, 10))], "trust")
     with pytest.raises(ValueError, match="unknown metric 'profits'"):
@@ -126,6 +129,76 @@ def test_sweep_heatmap_needs_a_grid_over_its_two_parameters():
     sampled = sweep.assign_coords(a=("run", sweep["point"].values * 0.1), b=("run", sweep["point"].values * 0.2))
     with pytest.raises(ValueError, match="not a grid over a x b .* as a scatter"):
         trustsim.plot_sweep_heatmap(sampled, "a", "b", "share")
+
+
+def test_sweep_heatmap_labels_a_swept_choice_by_its_name():
+    sweep = grid_sweep([1, 2, 3, 4])
+    sweep = sweep.assign_coords(a=("run", np.where(sweep["a"].values == 0, "well_mixed", "erdos_renyi").astype(object)))
+    ax = trustsim.plot_sweep_heatmap(sweep, "a", "b", "share")
+    assert sorted(t.get_text() for t in ax.get_xticklabels()) == ["erdos_renyi", "well_mixed"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1"]
+
+
+def test_sweep_heatmap_of_a_sampled_design_advises_a_scatter():
+    sweep = grid_sweep([1, 2, 3, 4])
+    sweep.attrs["scenario"] = "sweep:\n  latin_hypercube: {samples: 4, parameters: {a: {low: 0, high: 1}, b: {low: 0, high: 1}}}\n"
+    with pytest.raises(ValueError, match=r"Latin-hypercube sweep's points are not a grid: plot summarize_replicates\(sweep, \['share'\]\) as a scatter"):
+        trustsim.plot_sweep_heatmap(sweep, "a", "b", "share")
+
+
+def paired_sweep(replicates: int = 6) -> xr.Dataset:
+    """A 2 x 2 grid over a and b whose cumulative profits share a large effect of the replicate (its seed),
+    as common random numbers give: profit = 100 a + 10 b + 1000 x noise(replicate) + small noise(run)."""
+    rng = np.random.default_rng(4)
+    sweep = grid_sweep([0, 0, 0, 0], replicates=replicates, steps=5)
+    replicate = np.tile(np.arange(replicates), 4)
+    common, own = rng.normal(size=replicates), rng.normal(size=len(replicate))
+    total = 100 * sweep["a"].values + 10 * sweep["b"].values + 1000 * common[replicate] + own
+    profit = np.broadcast_to(total[:, None, None] / 5, sweep["profit"].shape)
+    return sweep.assign(profit=(("run", "step", "firm"), profit)).assign_coords(replicate=("run", replicate)), total
+
+
+def test_summarize_differences_pairs_each_run_with_its_baseline_in_the_same_replicate():
+    sweep, total = paired_sweep()
+    table = trustsim.summarize_differences(sweep, {"a": 0}, "profit")
+    assert list(table["point"]) == [0, 1, 2, 3]  # the baselines (a = 0) differ from themselves by 0
+    assert list(table.columns) == ["point", "firm", "metric", "aggregate", "n", "mean", "std", "ci_low", "ci_high", "a", "b"]
+    for point, baseline in [(2, 0), (3, 1)]:  # a = 1 against a = 0 at the same b
+        differences = total[sweep["point"].values == point] - total[sweep["point"].values == baseline]
+        row = table.set_index("point").loc[point]
+        mean, std, low, high = trustsim.interval(differences)
+        assert (row["n"], row["mean"], row["std"], row["ci_low"], row["ci_high"]) == pytest.approx((6, mean, std, low, high))
+        assert row["ci_low"] < 100 < row["ci_high"] and row["ci_high"] - row["ci_low"] < 20  # the replicates' common noise cancels
+    assert (table.set_index("point").loc[[0, 1], ["mean", "std"]] == 0).all().all()
+    # Unpaired, the two points' own intervals are a thousand times wider.
+    own = trustsim.summarize_replicates(sweep, "profit").set_index("point")
+    assert own.loc[2, "ci_high"] - own.loc[2, "ci_low"] > 500
+
+
+def test_summarize_differences_errors():
+    sweep, _ = paired_sweep()
+    with pytest.raises(ValueError, match="c: not a swept parameter of this sweep; its parameters are a, b"):
+        trustsim.summarize_differences(sweep, {"c": 0})
+    with pytest.raises(ValueError, match=r"no point of this sweep has a = 0.5; its values are: a: \[0.0, 1.0\]"):
+        trustsim.summarize_differences(sweep, {"a": 0.5})
+    with pytest.raises(ValueError, match="unknown metric 'profits'"):
+        trustsim.summarize_differences(sweep, {"a": 0}, "profits")
+
+
+def test_plot_timeseries_of_one_sweep_point():
+    sweep, total = paired_sweep()
+    axes = trustsim.plot_timeseries(sweep.where(sweep["point"] == 2, drop=True), ["profit"])
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), np.full(5, total[sweep["point"].values == 2].mean() / 5))
+    assert len(axes[0].collections) == 1  # the replicates' band
+    with pytest.raises(ValueError, match="these runs are of 4 sweep points, not replicates of one: select one point first"):
+        trustsim.plot_timeseries(sweep, ["profit"])
+
+
+def test_a_run_of_one_step_is_drawn_with_markers(tmp_path):
+    one = trustsim.open_run(write_run(tmp_path / "one.h5")).isel(step=slice(0, 1))
+    axes = trustsim.plot_timeseries(one, ["trust"])
+    assert axes[0].lines[0].get_marker() == "o"
+    assert trustsim.plot_timeseries(trustsim.open_run(tmp_path / "one.h5"), ["trust"])[0].lines[0].get_marker() in ("None", None, "")
 
 
 def test_sweep_heatmap_of_a_tail_mean_says_so_and_spans_the_values():
@@ -206,6 +279,27 @@ def test_report_command_keeps_an_existing_png_unless_forced(synthetic_run, tmp_p
     assert out.read_bytes() == b"my figure"
     assert _cli("report", synthetic_run, "-o", out, "--force").returncode == 0
     assert out.read_bytes()[:8] == PNG
+
+
+def test_summary_command_prints_what_trustsim_run_prints(tmp_path):
+    """29 steps: the NPS tail is 2 steps (29 // 10, as the engine takes it); money rounds halves away from zero."""
+    from conftest import TINY, trustsim as binary
+
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    for steps in (25, 29):
+        out = tmp_path / f"s{steps}.h5"
+        printed = binary("run", tmp_path / "tiny.yaml", "-o", out, "--set", f"simulation.steps={steps}").stdout
+        engine = {line.split()[0]: line.split()[1:] for line in printed.splitlines() if line.startswith(("A ", "B "))}
+        result = _cli("summary", out)
+        assert result.returncode == 0, result.stderr
+        python = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if line.startswith(("A ", "B "))}
+        assert python == engine and set(engine) == {"A", "B"}
+
+
+def test_money_is_printed_as_the_engine_rounds_it():
+    from trustsim.__main__ import _money
+
+    assert [_money(x) for x in (2512.5, -2512.5, 0.4, -0.4, 1234567.49)] == ["2,513", "-2,513", "0", "0", "1,234,567"]
 
 
 def test_summary_command(synthetic_run):

@@ -83,7 +83,7 @@ def test_summary_is_computed_from_the_file(run):
         names = [_text(n) for n in f["firms/name"][()]]
         series = {m: f[f"timeseries/{m}"][()] for m in ("trust", "share", "nps", "revenue", "profit")}
     steps = len(series["trust"])
-    tail = max(1, round(steps / 10))
+    tail = max(1, steps // 10)
     assert list(table.index) == names
     assert list(table.columns) == ["trust", "share", "nps", "cumulative_revenue", "cumulative_profit"]
     for i, firm in enumerate(names):

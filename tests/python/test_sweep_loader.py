@@ -6,6 +6,7 @@ from functools import partial
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
@@ -57,6 +58,14 @@ def test_runs_of_different_lengths_are_padded_alike_in_directory_and_merge(tmp_p
                 rows = table[table["point"] == point].set_index("firm")
                 expected = sweep["trust"].where(sweep["point"] == point, drop=True).isel(step=last).mean("run")
                 np.testing.assert_allclose(rows.loc[list(sweep["firm"].values), "mean"].values, expected.values, rtol=1e-12)
+    # summary() of one run takes that run's own last step, not the padding after it.
+    for path in (tmp_path / "out", tmp_path / "merged.h5"):
+        sweep = trustsim.open_sweep(path)
+        one = trustsim.summary(sweep.sel(run=0))
+        np.testing.assert_array_equal(one["trust"].values, sweep["trust"].sel(run=0).isel(step=4).values)
+        assert np.isfinite(one.values).all()
+    with pytest.raises(ValueError, match=r"summary\(\) is of one run"):
+        trustsim.summary(merged)
     statistics = trustsim.open_statistics(tmp_path / "merged.h5", metrics=["trust"])
     assert list(statistics.data_vars) == ["trust"]
     assert list(statistics["simulation.steps"].values) == [5, 8]
@@ -164,6 +173,20 @@ def test_unfinished_directory_lists_missing_runs(sweep_dir, tmp_path):
     ds = trustsim.open_sweep(partial)
     assert ds.sizes["run"] == 11
     assert len(ds.attrs["missing_runs"]) == 1
+    with pytest.warns(UserWarning, match=r"1 runs of this sweep are not finished \(attrs\['missing_runs'\]: 11\)"):
+        table = trustsim.summarize_replicates(ds, "trust")
+    assert sorted(table["n"].unique()) == [2, 3]
+    with pytest.warns(UserWarning, match="not finished"):
+        trustsim.summarize_differences(ds, {"firms[0].control_customers": 0.1}, "trust")
+
+
+def test_summarize_replicates_and_open_sweep_take_a_path_and_one_metric(sweep_dir):
+    merged = sweep_dir.parent / "merged.h5"
+    from_path = trustsim.summarize_replicates(merged, "trust")
+    pd.testing.assert_frame_equal(from_path, trustsim.summarize_replicates(trustsim.open_sweep(merged), ["trust"]))
+    pd.testing.assert_frame_equal(trustsim.summarize_replicates(sweep_dir, "trust"), from_path)
+    assert list(trustsim.open_sweep(merged, metrics="trust").data_vars) == ["trust"]
+    assert list(trustsim.open_statistics(merged, metrics="trust").data_vars) == ["trust"]
 
 
 def test_open_sweep_errors(tmp_path):
