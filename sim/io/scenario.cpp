@@ -12,6 +12,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -30,11 +31,26 @@ namespace fs = std::filesystem;
 constexpr std::uintmax_t max_scenario_bytes = 16u << 20;  // a scenario is hand-written; larger is a mistake
 constexpr std::size_t max_firms = 10000;                  // firm ids are stored as int16 in snapshots
 constexpr std::string_view whole_number_expected = "expected a whole number";
+
+// Whether key path `inner` is `outer` or lies inside it (outer.key..., outer[i]...).
+bool within(const std::string& inner, const std::string& outer) {
+    return inner.starts_with(outer) && (inner.size() == outer.size() || inner[outer.size()] == '.' || inner[outer.size()] == '[');
+}
+
+// How a scalar is marked as text to YAML, where it is: quoted (yaml-cpp tags it "!") or tagged !!str. Another
+// reader of the file would not see a number or a boolean in it. Returns the fix: what to remove.
+std::optional<std::string> marked_as_text(const YAML::Node& node) {
+    if (node.Tag() == "!") return "the quotes";
+    if (node.Tag() == "tag:yaml.org,2002:str") return "the !!str tag";
+    return std::nullopt;
+}
+
 constexpr double max_contacts = 10000;                    // well-mixed contacts per customer and step; more would only be slow
 
-std::string join(const std::vector<std::string_view>& names) {
+template <class Text>
+std::string join(const std::vector<Text>& names) {
     std::string out;
-    for (const auto name : names) out += (out.empty() ? "" : ", ") + std::string(name);
+    for (const auto& name : names) out += (out.empty() ? "" : ", ") + std::string(name);
     return out;
 }
 
@@ -135,11 +151,12 @@ public:
     Reader(std::string file, std::vector<std::string> overridden) : file_(std::move(file)), overridden_(std::move(overridden)) {}
 
     SourceLocation where(const Node& node, const std::string& path) const {
+        const bool in_file = node.IsDefined() && !node.Mark().is_null();
+        // A key --set wrote, or inside it, or (not in the file) a mapping --set created to hold it.
         for (const auto& o : overridden_)
-            if (path == o || path.starts_with(o + ".") || path.starts_with(o + "["))
-                return {"--set " + o, 0, 0, path};
+            if (within(path, o) || (!in_file && within(o, path))) return {"--set " + o, 0, 0, path};
         SourceLocation location{file_, 0, 0, path};
-        if (node.IsDefined() && !node.Mark().is_null()) location.line = node.Mark().line + 1, location.column = node.Mark().column + 1;
+        if (in_file) location.line = node.Mark().line + 1, location.column = node.Mark().column + 1;
         return location;
     }
     [[noreturn]] void fail(const Node& node, const std::string& path, const std::string& problem, const std::string& fix) const {
@@ -181,14 +198,14 @@ public:
     double number(const Node& node, const std::string& path, double min, double max, std::string_view example = "0.5 or 1e4") const {
         if (!node.IsScalar()) fail(node, path, "expected a number, got " + describe(node), "write a plain number");
         const auto& text = node.Scalar();
-        // A quoted scalar is text in YAML (yaml-cpp tags it "!"): another reader of the file would not see a number.
-        if (node.Tag() == "!") fail(node, path, "expected a number, got the text \"" + text + "\" (in quotes)", "remove the quotes: " + text);
+        if (const auto marking = marked_as_text(node))
+            fail(node, path, "expected a number, got the text \"" + text + "\" (" + (*marking == "the quotes" ? "in quotes" : "tagged !!str") + ")", "remove " + *marking + ": " + text);
         double value = 0;
         const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
             fail(node, path, "expected a finite number, got '" + text + "'", "write a number such as " + std::string(example));
         if (value < min || value > max) {
-            const std::string range = max >= unbounded ? "at least " + format_number(min) : "between " + format_number(min) + " and " + format_number(max);
+            const std::string range = max >= unbounded && value < min ? "at least " + format_number(min) : "between " + format_number(min) + " and " + format_number(max);
             fail(node, path, "value " + text + " is out of range", "use a value " + range);
         }
         return value;
@@ -197,6 +214,12 @@ public:
     std::int64_t integer(const Node& node, const std::string& path, double min, double max) const {
         const double value = number(node, path, min, max, "200 or 1e4");
         if (value != std::floor(value)) fail(node, path, std::string(whole_number_expected) + ", got " + node.Scalar(), "drop the fraction");
+        // Beyond 2^53 a double skips whole numbers: 9007199254740993 would be read as ...992.
+        const auto& text = node.Scalar();
+        std::int64_t written = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), written);
+        if (error == std::errc() && end == text.data() + text.size() && written != static_cast<std::int64_t>(value))
+            fail(node, path, "value " + text + " cannot be read exactly (whole numbers above 2^53 are not)", "use a value up to 9007199254740992");
         return static_cast<std::int64_t>(value);
     }
 
@@ -204,6 +227,7 @@ public:
         bool value = false;
         if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value))
             fail(node, path, "expected true or false, got " + describe(node), "write true or false");
+        if (const auto marking = marked_as_text(node)) fail(node, path, "expected true or false, got the text \"" + node.Scalar() + "\"", "remove " + *marking + ": " + node.Scalar());
         return value;
     }
 
@@ -418,7 +442,9 @@ NetworkSpec read_network(const Reader& r, const Node& node, std::int64_t custome
     if (network.kind == Kind::edge_list) {
         r.require(node, "network", "file", "file: contacts.txt");
         const auto written = r.text(node["file"], "network.file");
+        if (written.empty()) r.fail(node["file"], "network.file", "the edge list's path is empty", "name the file, e.g. file: contacts.txt");
         const auto path = (fs::path(base_dir) / written).lexically_normal();
+        if (fs::is_directory(path)) r.fail(node["file"], "network.file", "'" + path.string() + "' is a folder, not an edge list", "name the edge-list file in it");
         network.file = fs::absolute(path).string();
         network.edges = std::make_shared<const std::vector<Edge>>(read_edge_list(network.file, customers));
     }
@@ -642,6 +668,22 @@ std::vector<std::vector<std::string>> cartesian(const std::vector<std::vector<st
 }
 
 // random / latin_hypercube: {samples: n, parameters: {key: {low, high, scale: linear|log, integer: false}}}
+// Adds a swept key path, checked where the sweep names it (`key`, under `path`).
+void add_parameter(const Reader& r, const Node& key, const std::string& path, SweepSpec& sweep) {
+    const auto name = r.text(key, path);
+    const auto where = child_path(path, name);
+    if (name == "simulation.seed")
+        r.fail(key, where, "a run's seed is derived from simulation.seed and its replicate, so a swept seed would be ignored",
+               "remove it from the sweep: sweep.replicates sets how many seeds each point runs");
+    if (within(name, "sweep")) r.fail(key, where, "a sweep cannot vary its own settings", "set them in the sweep section itself");
+    for (const auto& other : sweep.parameters) {
+        if (name == other) r.fail(key, where, "the parameter '" + name + "' appears twice", "keep one of them");
+        if (within(name, other) || within(other, name))
+            r.fail(key, where, "'" + name + "' and '" + other + "' overlap: one would set what the other sets", "sweep one of them");
+    }
+    sweep.parameters.push_back(name);
+}
+
 void sample_points(const Reader& r, const Node& node, const std::string& path, bool latin, std::uint64_t seed, SweepSpec& sweep) {
     r.check_map(node, path, {"samples", "parameters"});
     r.require(node, path, "samples", "samples: 100");
@@ -654,7 +696,8 @@ void sample_points(const Reader& r, const Node& node, const std::string& path, b
     sweep.points.assign(static_cast<std::size_t>(samples), {});
     std::uint64_t k = 0;
     for (const auto& item : parameters) {
-        const auto key = r.text(item.first, parameters_path);
+        add_parameter(r, item.first, parameters_path, sweep);
+        const auto key = sweep.parameters.back();
         const auto range_path = child_path(parameters_path, key);
         const Node range = item.second;
         r.check_map(range, range_path, {"low", "high", "scale", "integer"});
@@ -673,7 +716,6 @@ void sample_points(const Reader& r, const Node& node, const std::string& path, b
             r.fail(range["integer"], child_path(range_path, "integer"), "no whole number lies between low " + format_number(low) + " and high " + format_number(high),
                    "widen the range to include one, or remove integer: true");
         const double top = integer ? last + 1 : last;
-        sweep.parameters.push_back(key);
         // Latin hypercube: each parameter's samples fall one in each of `samples` equal strata, in a random order.
         std::vector<std::uint64_t> stratum(static_cast<std::size_t>(samples));
         for (std::size_t i = 0; i < stratum.size(); ++i) stratum[i] = i;
@@ -712,10 +754,9 @@ SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed) {
         if (!body.IsMap() || body.size() == 0) r.fail(body, path, "expected a mapping of parameters to lists of values", "e.g. grid: {customers.opportunist_share: [0.02, 0.1, 0.3]}");
         std::vector<std::vector<std::string>> axes;
         for (const auto& item : body) {
-            const auto key = r.text(item.first, path);
+            add_parameter(r, item.first, path, sweep);
             if (!item.second.IsSequence() || item.second.size() == 0)
-                r.fail(item.second, child_path(path, key), "expected a non-empty list of values", "write [value, value, ...]");
-            sweep.parameters.push_back(key);
+                r.fail(item.second, child_path(path, sweep.parameters.back()), "expected a non-empty list of values", "write [value, value, ...]");
             axes.emplace_back();
             for (const auto& value : item.second) axes.back().push_back(YAML::Dump(value));
         }
@@ -731,10 +772,10 @@ SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed) {
             std::vector<std::string> values;
             std::vector<std::string> keys;
             for (const auto& item : body[p]) {
+                if (p == 0) add_parameter(r, item.first, point_path, sweep);
                 keys.push_back(r.text(item.first, point_path));
                 values.push_back(YAML::Dump(item.second));
             }
-            if (p == 0) sweep.parameters = keys;
             if (keys != sweep.parameters) r.fail(body[p], point_path, "every point must set the same parameters, in the same order, as the first", "add or reorder keys");
             sweep.points.push_back(std::move(values));
         }
@@ -844,8 +885,9 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
     for (std::int64_t p = 0; p < static_cast<std::int64_t>(loaded.sweep.points.size()); ++p) {
         auto point = overrides;
         for (auto& o : point_overrides(loaded.sweep, p)) point.push_back(std::move(o));
+        ModelSpec spec;
         try {
-            loaded.sweep.point_bytes.push_back(Simulation::estimated_memory_bytes(load(text, name, point, base_dir, false).spec));
+            spec = load(text, name, point, base_dir, false).spec;
         } catch (const UserError& e) {
             // A bad parameter is reported where the sweep names it, with the value this point gave it.
             const auto& parameters = loaded.sweep.parameters;
@@ -858,8 +900,24 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
                                 "at point " + std::to_string(p) + " (" + parameters[k] + " = " + loaded.sweep.points[static_cast<std::size_t>(p)][k] + "): " + e.problem(),
                                 fix);
                 }
-            reader.fail(root["sweep"], "sweep", "point " + std::to_string(p) + " is not a valid scenario: " + format_error(e),
-                        "check the sweep's parameter names and values");
+            // Elsewhere (an event past a swept number of steps, say): the point's values, where and what, and its fix.
+            reader.fail(root["sweep"], "sweep", "point " + std::to_string(p) + " (" + join(point) + ") is not a valid scenario: " +
+                        format_error(UserError(e.where(), e.problem(), "")), e.fix());
+        }
+        loaded.sweep.point_bytes.push_back(Simulation::estimated_memory_bytes(spec));
+        // A sweep's runs share one list of firms (a merged file has one), so no point may change it.
+        const auto firm_names = [](const ModelSpec& model) {
+            std::vector<std::string> names;
+            for (const auto& firm : model.firms) names.push_back(firm.name);
+            return names;
+        };
+        if (firm_names(spec) != firm_names(loaded.spec)) {
+            const auto& parameters = loaded.sweep.parameters;
+            const auto firms = std::find_if(parameters.begin(), parameters.end(), [](const std::string& k) { return within(k, "firms"); });
+            reader.fail(sweep_parameter_node(root["sweep"], loaded.sweep.method, p, firms == parameters.end() ? parameters.front() : *firms), "sweep",
+                        "point " + std::to_string(p) + " has the firms " + join(firm_names(spec)) + ", not " + join(firm_names(loaded.spec)) +
+                            " as the scenario: a sweep's runs must have the same firms",
+                        "sweep the firms' settings (e.g. firms[0].control_customers), not their names, number or copies");
         }
     }
     return loaded;
@@ -1003,7 +1061,7 @@ std::string scenario_reference() {
     text += reference_table("firms[].adaptive_control", AdaptiveControl{});
     text += reference_table("behaviour", defaults.behaviour);
     text += "### `network`\n\n| key | default | allowed | unit | meaning |\n|---|---|---|---|---|\n" +
-            reference_row("type", std::string(network_kinds[static_cast<std::size_t>(network.kind)]), join({std::begin(network_kinds), std::end(network_kinds)}), "",
+            reference_row("type", std::string(network_kinds[static_cast<std::size_t>(network.kind)]), join(std::vector<std::string_view>(std::begin(network_kinds), std::end(network_kinds))), "",
                           "who hears whose word of mouth") +
             reference_row("mean_degree", format_number(network.mean_degree), "well_mixed 1 … " + format_number(max_contacts) + "; erdos_renyi 0 … customers - 1; watts_strogatz, barabasi_albert even, 2 … customers - 1", "contacts",
                           "well_mixed: contacts drawn per step; other types: mean degree of the network") +

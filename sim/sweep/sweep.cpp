@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -113,7 +114,18 @@ std::string first_difference(const std::string& a, const std::string& b) {
     }
 }
 
-std::string identity(const io::LoadedScenario& scenario) { return scenario.resolved_yaml + scenario.sweep.resolved_yaml; }
+// What makes a sweep the same sweep: the resolved scenario and its sweep section, and an edge list's contents
+// (a YAML comment), since only its path is in the scenario: a file changed between shards or resumes would
+// mix two networks in one sweep.
+std::string identity(const io::LoadedScenario& scenario) {
+    std::string text = scenario.resolved_yaml + scenario.sweep.resolved_yaml;
+    if (const auto& edges = scenario.spec.network.edges) {
+        char crc[9];
+        std::snprintf(crc, sizeof crc, "%08x", crc32_of(edges->data(), edges->size() * sizeof(Edge)));
+        text += "# network.file holds " + std::to_string(edges->size()) + " edges, CRC-32 " + crc + "\n";
+    }
+    return text;
+}
 
 std::string quote_for_shell(const std::string& text) {
     std::string quoted = "'";

@@ -174,12 +174,28 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK_THAT(e.problem(), Catch::Contains("in quotes"));
         CHECK(e.fix() == "remove the quotes: 0.5");
         CHECK(error_of(two_firms, {"simulation.steps='20'"}).where().key_path == "simulation.steps");
+        CHECK(error_of(two_firms + "customers: {opportunist_share: !!str 0.5}\n").fix() == "remove the !!str tag: 0.5");
+        CHECK(error_of(two_firms + "record: {snapshot_customers: \"true\"}\n").fix() == "remove the quotes: true");
+    }
+    SECTION("a whole number too large to be read exactly") {
+        const auto e = error_of(two_firms + "simulation: {seed: 9007199254740993}\n");
+        CHECK(e.where().key_path == "simulation.seed");
+        CHECK_THAT(e.problem(), Catch::Contains("cannot be read exactly"));
+        CHECK(load_scenario_text(two_firms + "simulation: {seed: 9007199254740992}\n", "t.yaml").spec.simulation.seed == 9007199254740992);
+    }
+    SECTION("an error in a mapping --set created is the --set's") {
+        const auto e = error_of(two_firms, {"customers.honesty.a=3"});
+        CHECK(e.where().file == "--set customers.honesty.a");
+        CHECK(e.where().key_path == "customers.honesty");
     }
     SECTION("out of range") {
         const auto e = error_of("firms:\n  - name: A\n    trust_first: 2\n");
         CHECK(e.where().key_path == "firms[0].trust_first");
         CHECK(e.where().line == 3);
         CHECK_THAT(e.fix(), Catch::Contains("between 0 and 1"));
+        // A key without a stated upper bound says its bound when a value passes it.
+        CHECK(error_of("firms:\n  - name: A\n    price: 1e307\n").fix() == "use a value between 0 and 1e+300");
+        CHECK(error_of("firms:\n  - name: A\n    price: -1\n").fix() == "use a value at least 0");
     }
     SECTION("not finite") {
         CHECK(error_of(two_firms + "behaviour: {trust_lambda: .nan}\n").where().key_path == "behaviour.trust_lambda");
@@ -279,6 +295,22 @@ TEST_CASE("scenario files and edge lists are read from disk") {
     CHECK_THAT(edge_error("1 1\n").problem(), Catch::Contains("self-loop"));
     CHECK_THAT(edge_error("0 1 2\n").fix(), Catch::Contains("exactly two"));
     CHECK_THROWS_AS(read_edge_list((dir / "missing.txt").string(), 3), UserError);
+    // An empty path, or a folder, is refused at the scenario's network.file (it read as no network at all).
+    const auto network_error = [&](const std::string& file) {
+        std::ofstream(dir / "path.yaml") << two_firms << "customers: {count: 3}\nnetwork: {type: edge_list, file: " << file << "}\n";
+        try {
+            load_scenario_file((dir / "path.yaml").string());
+        } catch (const UserError& e) {
+            return e;
+        }
+        FAIL("accepted network.file: " << file);
+        throw std::logic_error("unreachable");
+    };
+    CHECK_THAT(network_error("''").problem(), Catch::Contains("path is empty"));
+    const auto folder = network_error(".");
+    CHECK(folder.where().key_path == "network.file");
+    CHECK(folder.where().line == 5);
+    CHECK_THAT(folder.problem(), Catch::Contains("is a folder"));
     CHECK_THROWS_AS(load_scenario_file((dir / "missing.yaml").string()), UserError);
     std::filesystem::remove_all(dir);
 }

@@ -22,6 +22,17 @@ const std::string base = "simulation: {steps: 6, seed: 11}\ncustomers: {count: 2
 
 io::LoadedScenario load(const std::string& sweep) { return io::load_scenario_text(base + sweep, "sweep.yaml"); }
 
+// The message a sweep section is refused with (fails the test if it loads).
+std::string problem(const std::string& sweep) {
+    try {
+        load(sweep);
+    } catch (const UserError& e) {
+        return io::format_error(e);
+    }
+    FAIL("accepted: " << sweep);
+    return {};
+}
+
 struct TempDir {
     fs::path path;
     explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("trustsim_test_sweep_" + name + std::to_string(::getpid()))) {
@@ -99,15 +110,6 @@ TEST_CASE("explicit points, random and Latin hypercube samples") {
 }
 
 TEST_CASE("bad sweeps are refused with the place and a fix") {
-    const auto problem = [](const std::string& text) {
-        try {
-            load(text);
-        } catch (const UserError& e) {
-            return io::format_error(e);
-        }
-        FAIL("accepted: " << text);
-        return std::string();
-    };
     CHECK_THAT(problem("sweep:\n  grid: {simulation.steps: [5]}\n  points: [{simulation.steps: 5}]\n"), Catch::Contains("one method"));
     CHECK_THAT(problem("sweep:\n  grid:\n    firms[0].control_customers: [0.1, 2]\n"), Catch::Contains("point 1") && Catch::Contains("out of range"));
     CHECK_THAT(problem("sweep:\n  grid:\n    firms[0].contrl_customers: [0.1]\n"), Catch::Contains("did you mean 'control_customers'"));
@@ -137,6 +139,57 @@ TEST_CASE("bad sweeps are refused with the place and a fix") {
     }
     const auto none = problem("sweep:\n  random:\n    samples: 3\n    parameters:\n      customers.opportunist_share: {low: 0.2, high: 0.4, integer: true}\n");
     CHECK_THAT(none, Catch::Contains("no whole number") && Catch::Contains("integer"));
+}
+
+TEST_CASE("a sweep refuses parameters it would ignore, set twice, or that change the firms") {
+    // Each run's seed comes from its replicate: a swept seed would be silently overwritten.
+    CHECK_THAT(problem("sweep:\n  replicates: 2\n  grid:\n    simulation.seed: [1, 2]\n"),
+               Catch::StartsWith("sweep.yaml:9:5: sweep.grid.simulation.seed:") && Catch::Contains("sweep.replicates"));
+    CHECK_THAT(problem("sweep:\n  grid:\n    sweep.replicates: [1, 2]\n"), Catch::Contains("cannot vary its own settings"));
+    // Twice, in every method; or overlapping, where one would set what the other sets.
+    CHECK_THAT(problem("sweep:\n  grid:\n    customers.opportunist_share: [0.1]\n    'customers.opportunist_share': [0.2]\n"),
+               Catch::StartsWith("sweep.yaml:9:5:") && Catch::Contains("appears twice"));
+    CHECK_THAT(problem("sweep:\n  points:\n    - {customers.count: 100, customers.count: 300}\n"), Catch::Contains("appears twice"));
+    CHECK_THAT(problem("sweep:\n  random:\n    samples: 2\n    parameters:\n      customers.opportunist_share: {low: 0, high: 0.5}\n"
+                       "      customers.opportunist_share: {low: 0, high: 0.4}\n"),
+               Catch::Contains("appears twice"));
+    CHECK_THAT(problem("sweep:\n  grid:\n    customers: [{count: 100}]\n    customers.count: [300]\n"),
+               Catch::Contains("'customers.count' and 'customers' overlap"));
+    CHECK_THAT(problem("sweep:\n  grid:\n    firms[0]: [{name: A}]\n    firms[0].price: [3]\n"), Catch::Contains("overlap"));
+    // A merged sweep has one list of firms: no point may change their names, number or copies.
+    CHECK_THAT(problem("sweep:\n  grid:\n    firms[0].copies: [1, 3]\n"),
+               Catch::Contains("point 1 has the firms A-1, A-2, A-3, B, not A, B") && Catch::Contains("not their names, number or copies"));
+    CHECK_THAT(problem("sweep:\n  points:\n    - {firms: [{name: A}, {name: B}]}\n    - {firms: [{name: X}, {name: Y}]}\n"),
+               Catch::Contains("point 1 has the firms X, Y"));
+    CHECK(load("sweep:\n  points:\n    - {firms: [{name: A}, {name: B}]}\n    - {firms: [{name: A, price: 3}, {name: B}]}\n").sweep.points.size() == 2);
+    // A point that fails elsewhere than at a parameter: the point's values, the place, and one fix.
+    const auto late = problem("events: [{type: breach, firm: A, step: 5, size: 0.5}]\nsweep:\n  grid:\n    simulation.steps: [5, 10]\n");
+    CHECK_THAT(late, Catch::Contains("point 0 (simulation.steps=5) is not a valid scenario: sweep.yaml:6:") && Catch::Contains("never happens"));
+    CHECK(late.find("Fix:") == late.rfind("Fix:"));
+}
+
+TEST_CASE("a sweep over an edge list refuses a resume after the file changed") {
+    TempDir dir("edges");
+    const auto write_edges = [&](int step) {
+        std::ofstream edges(dir.path / "edges.txt");
+        for (int i = 0; i + step < 200; ++i) edges << i << " " << i + step << "\n";
+    };
+    write_edges(1);
+    auto options = options_for(dir.path, "network: {type: edge_list, file: edges.txt}\nsweep:\n  replicates: 2\n");
+    options.shard_count = 2;
+    CHECK(run_all(options, "shard-0"));
+    write_edges(2);  // another network, under the same name
+    options.shard_index = 1;
+    try {
+        sweep::prepare_sweep(options);
+        FAIL("a changed edge list was accepted");
+    } catch (const UserError& e) {
+        CHECK_THAT(e.problem(), Catch::Contains("different scenario") && Catch::Contains("network.file holds 199 edges") &&
+                                    Catch::Contains("198 edges"));
+    }
+    write_edges(1);  // the same contents again: the sweep goes on
+    CHECK(run_all(options, "shard-1"));
+    CHECK(sweep::read_results(options.outdir).size() == 2);
 }
 
 TEST_CASE("the run log keeps complete records and drops a torn tail") {
