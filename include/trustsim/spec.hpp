@@ -27,6 +27,8 @@ struct Field {
 };
 
 inline constexpr double unbounded = 1e300;
+// Money per purchase, check or act: far above any price, and far below where a run's totals would overflow.
+inline constexpr double max_amount = 1e12;
 
 // A distribution of a disposition over agents, on [0, 1].
 struct Distribution {
@@ -130,13 +132,13 @@ struct FirmSpec {
         {"triggers", &FirmSpec::triggers, 0, 1, "probability", "tau: probability an active customer receives a trust trigger"},
         {"competence", &FirmSpec::competence, 0, 1, "", "c: credibility signal of a delivered promise"},
         {"reliability_to_staff", &FirmSpec::reliability_to_staff, 0, 1, "probability", "r: probability the firm keeps its promises to employees"},
-        {"price", &FirmSpec::price, 0, unbounded, "currency", "price of one purchase"},
+        {"price", &FirmSpec::price, 0, max_amount, "currency", "price of one purchase"},
         {"margin", &FirmSpec::margin, 0, 1, "share", "gross margin on revenue"},
-        {"oversell_markup", &FirmSpec::oversell_markup, 0, unbounded, "share", "extra revenue of an oversold purchase, as a share of price"},
-        {"check_cost", &FirmSpec::check_cost, 0, unbounded, "currency", "cost of checking one customer"},
-        {"fraud_loss", &FirmSpec::fraud_loss, 0, unbounded, "currency", "loss from one undetected act of bad faith"},
-        {"hire_cost", &FirmSpec::hire_cost, 0, unbounded, "currency", "cost of replacing one employee who quits"},
-        {"trigger_cost", &FirmSpec::trigger_cost, 0, unbounded, "currency", "cost of one trust trigger"},
+        {"oversell_markup", &FirmSpec::oversell_markup, 0, 1e6, "share", "extra revenue of an oversold purchase, as a share of price"},
+        {"check_cost", &FirmSpec::check_cost, 0, max_amount, "currency", "cost of checking one customer"},
+        {"fraud_loss", &FirmSpec::fraud_loss, 0, max_amount, "currency", "loss from one undetected act of bad faith"},
+        {"hire_cost", &FirmSpec::hire_cost, 0, max_amount, "currency", "cost of replacing one employee who quits"},
+        {"trigger_cost", &FirmSpec::trigger_cost, 0, max_amount, "currency", "cost of one trust trigger"},
     };
 };
 

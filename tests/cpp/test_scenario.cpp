@@ -194,8 +194,10 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK(e.where().line == 3);
         CHECK_THAT(e.fix(), Catch::Contains("between 0 and 1"));
         // A key without a stated upper bound says its bound when a value passes it.
-        CHECK(error_of("firms:\n  - name: A\n    price: 1e307\n").fix() == "use a value between 0 and 1e+300");
-        CHECK(error_of("firms:\n  - name: A\n    price: -1\n").fix() == "use a value at least 0");
+        CHECK(error_of(two_firms + "behaviour: {loyalty_beta: 1e307}\n").fix() == "use a value between 0 and 1e+300");
+        CHECK(error_of(two_firms + "behaviour: {loyalty_beta: -1}\n").fix() == "use a value at least 0");
+        // Money is bounded far below where a run's totals would overflow.
+        CHECK(error_of("firms:\n  - name: A\n    price: 1e300\n").fix() == "use a value between 0 and 1e+12");
     }
     SECTION("not finite") {
         CHECK(error_of(two_firms + "behaviour: {trust_lambda: .nan}\n").where().key_path == "behaviour.trust_lambda");
