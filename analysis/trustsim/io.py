@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import warnings
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ FORMAT_VERSION = 1
 
 # The log record of a finished sweep run (docs/sweeps.md): header, values, CRC-32 of both.
 _RECORD_MAGIC = 0x31525354
+_MAGIC_BYTES = _RECORD_MAGIC.to_bytes(4, "little")
 _HEADER = np.dtype([("magic", "<u4"), ("metrics", "<u4"), ("run", "<i8"), ("steps", "<i8"), ("firms", "<i8"), ("wall_seconds", "<f8")])
 
 
@@ -205,25 +207,41 @@ def open_customers(path: PathLike) -> pd.DataFrame:
     return frame
 
 
+def _intact_end(data: bytes, offset: int) -> int | None:
+    """Where the intact record starting at `offset` of a log's bytes ends, or None if none starts there."""
+    if offset + _HEADER.itemsize > len(data):
+        return None
+    header = np.frombuffer(data, _HEADER, 1, offset)[0]
+    steps, firms = int(header["steps"]), int(header["firms"])
+    end = offset + _HEADER.itemsize + 8 * steps * firms * len(METRICS) + 4
+    if header["magic"] != _RECORD_MAGIC or header["metrics"] != len(METRICS) or steps < 0 or firms < 0 or end > len(data):
+        return None
+    return end if int(np.frombuffer(data, "<u4", 1, end - 4)[0]) == zlib.crc32(data[offset : end - 4]) else None
+
+
 def _read_logs(directory: Path, metrics: list[int]) -> dict[int, tuple[np.ndarray, float]]:
-    """Every complete record of a sweep directory's logs: run -> (values (steps, firms, metrics) of the given
-    metric indices, wall seconds). Only those values are copied out, so a log's bytes are released once read."""
+    """Every intact record of a sweep directory's logs: run -> (values (steps, firms, metrics) of the given
+    metric indices, wall seconds). Only those values are copied out, so a log's bytes are released once read.
+    Damaged bytes are skipped up to the next intact record, with a warning; bad bytes at the end are a torn
+    record, as a killed writer leaves it (its run is not finished), not damage."""
     runs: dict[int, tuple[np.ndarray, float]] = {}
     for log in sorted((directory / "results").glob("*.tsr")):
         data = log.read_bytes()
-        offset = 0
-        while offset + _HEADER.itemsize <= len(data):
+        offset = intact = 0  # intact: where the last intact record ends
+        while 0 <= offset < len(data):
+            end = _intact_end(data, offset)
+            if end is None:
+                offset = data.find(_MAGIC_BYTES, offset + 1)  # -1 if there is none: the rest is a torn record
+                continue
+            if offset > intact:
+                warnings.warn(f"{log}: bytes {intact}-{offset - 1} are damaged and were skipped; runs recorded only there are missing",
+                              stacklevel=3)
             header = np.frombuffer(data, _HEADER, 1, offset)[0]
-            count = int(header["steps"]) * int(header["firms"]) * int(header["metrics"])
-            end = offset + _HEADER.itemsize + 8 * count + 4
-            if header["magic"] != _RECORD_MAGIC or count < 0 or end > len(data):
-                break  # a torn record at the end: its run is not finished
-            if int(np.frombuffer(data, "<u4", 1, end - 4)[0]) != zlib.crc32(data[offset : end - 4]):
-                break
             if int(header["run"]) not in runs:
-                values = np.frombuffer(data, "<f8", count, offset + _HEADER.itemsize).reshape(int(header["steps"]), int(header["firms"]), int(header["metrics"]))
+                shape = (int(header["steps"]), int(header["firms"]), len(METRICS))
+                values = np.frombuffer(data, "<f8", shape[0] * shape[1] * shape[2], offset + _HEADER.itemsize).reshape(shape)
                 runs[int(header["run"])] = (values[..., metrics], float(header["wall_seconds"]))  # a copy: `data` is not kept
-            offset = end
+            offset = intact = end
     return runs
 
 

@@ -33,7 +33,8 @@ std::optional<RunResult> simulate_run(const io::LoadedScenario& scenario, std::i
                                       const std::function<bool()>& keep_going);
 
 // An append-only log of finished runs, owned by one writer (an exclusive lock enforces it). Opening it
-// drops a partial record a killed writer left at the end. Each record is written with one write().
+// drops a partial record a killed writer left at the end; a log damaged inside is replaced by a copy of its
+// intact records (under the lock, atomically), so appending loses none. Each record is written with one write().
 class RunLog {
 public:
     explicit RunLog(const std::string& path);
@@ -49,8 +50,10 @@ private:
 };
 
 // Every complete record in the logs of a sweep directory, by run id (the first if a run was logged twice),
-// without its values: they are checksummed, then left in the log (read_values reads them).
-std::vector<RunResult> read_results(const std::string& outdir);
+// without its values: they are checksummed, then left in the log (read_values reads them). Damaged bytes
+// inside a log are skipped up to the next intact record, each stretch described in `damage` if given
+// ("LOG: bytes A-B are damaged and were skipped"); a torn record at a log's end is not damage.
+std::vector<RunResult> read_results(const std::string& outdir, std::vector<std::string>* damage = nullptr);
 // The values of a run read_results listed, read again from its log.
 std::vector<double> read_values(const RunResult& run);
 
@@ -67,7 +70,7 @@ struct SweepOptions {
 
 // Prepares OUTDIR (or checks it holds this very sweep) and returns the loaded scenario.
 io::LoadedScenario prepare_sweep(const SweepOptions& options);
-// The runs of this shard not yet finished.
+// The runs of this shard not yet finished. Damage in the logs is warned of on stderr (its runs are pending).
 std::vector<std::int64_t> pending_runs(const io::LoadedScenario& scenario, const SweepOptions& options);
 
 // Where the next run comes from: a local counter, or (under MPI) a counter shared by every rank.

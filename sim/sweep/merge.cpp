@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <limits>
 
 #include "../io/hdf5_util.hpp"
@@ -79,7 +80,9 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
     const std::string identity((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto scenario = io::load_scenario_text(identity, identity_path.string(), {}, outdir);
     const auto& sweep = scenario.sweep;
-    const auto results = read_results(outdir);  // where each run's record is; values are read when they are written
+    std::vector<std::string> damage;
+    const auto results = read_results(outdir, &damage);  // where each run's record is; values are read when they are written
+    for (const auto& d : damage) std::cerr << "trustsim: warning: " << d << "; runs recorded only there are missing\n";
 
     std::vector<const RunResult*> by_run(static_cast<std::size_t>(sweep.runs()), nullptr);
     for (const auto& r : results)

@@ -15,10 +15,12 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "trustsim/progress.hpp"
@@ -58,6 +60,8 @@ double now_seconds() { return std::chrono::duration<double>(std::chrono::steady_
 bool read_record(std::istream& in, std::uintmax_t available, RecordHeader& header, std::vector<double>& payload) {
     if (!in.read(reinterpret_cast<char*>(&header), sizeof header)) return false;
     if (header.magic != record_magic || header.metrics != metric_count || header.steps < 0 || header.firms < 0) return false;
+    const auto cells = available / (sizeof(double) * metric_count);  // at most this many fit: garbage sizes must not overflow
+    if (header.steps > 0 && static_cast<std::uintmax_t>(header.firms) > cells / static_cast<std::uintmax_t>(header.steps)) return false;
     const auto count = static_cast<std::uintmax_t>(header.steps) * static_cast<std::uintmax_t>(header.firms) * metric_count;
     if (count * sizeof(double) + sizeof header + sizeof(std::uint32_t) > available) return false;  // truncated (or garbage sizes)
     payload.resize(count);
@@ -68,21 +72,89 @@ bool read_record(std::istream& in, std::uintmax_t available, RecordHeader& heade
     return checksum == crc32_of(payload.data(), count * sizeof(double), crc32_of(&header, sizeof header));
 }
 
-// Reads the complete records of a log in order (passing each on without its values); returns the length of
-// the valid prefix.
+// The first position at or after `from` where the bytes of record_magic ("TSR1" little-endian) are, or `size`.
+std::uintmax_t find_magic(std::istream& in, std::uintmax_t from, std::uintmax_t size) {
+    constexpr std::string_view magic("TSR1", 4);
+    std::string chunk;
+    for (; from + magic.size() <= size; from += chunk.size() - (magic.size() - 1)) {  // chunks overlap by 3 bytes
+        chunk.resize(static_cast<std::size_t>(std::min<std::uintmax_t>(1 << 20, size - from)));
+        in.clear();
+        if (!in.seekg(static_cast<std::streamoff>(from)) || !in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()))) break;
+        if (const auto found = std::string_view(chunk).find(magic); found != std::string_view::npos) return from + found;
+    }
+    return size;
+}
+
+struct LogScan {
+    std::uintmax_t end = 0;  // where the last intact record ends; anything after it is a torn record
+    std::vector<std::pair<std::uintmax_t, std::uintmax_t>> damaged;  // [begin, end): bytes without an intact record, before one
+};
+
+// Reads the intact records of a log in order (passing each on without its values). A bad record is skipped
+// up to the next intact one (found by its magic number and checksum); bad bytes at the end are not damage
+// but a torn record, as a killed writer leaves it.
 template <class OnRecord>
-std::uintmax_t scan_log(const std::string& path, OnRecord on_record) {
+LogScan scan_log(const std::string& path, OnRecord on_record) {
     std::ifstream in(path, std::ios::binary);
     const auto size = fs::file_size(path);
-    std::uintmax_t valid = 0;
+    LogScan scan;
     RecordHeader header{};
     std::vector<double> payload;
-    while (read_record(in, size - valid, header, payload)) {
-        RunResult result{header.run, header.steps, header.firms, header.wall_seconds, {}, path, valid};
-        valid += sizeof header + payload.size() * sizeof(double) + sizeof(std::uint32_t);
-        on_record(std::move(result));
+    for (std::uintmax_t at = 0; at < size;) {
+        if (!read_record(in, size - at, header, payload)) {
+            at = find_magic(in, at + 1, size);
+            in.clear();
+            in.seekg(static_cast<std::streamoff>(at));
+            continue;
+        }
+        if (at > scan.end) scan.damaged.emplace_back(scan.end, at);
+        on_record(RunResult{header.run, header.steps, header.firms, header.wall_seconds, {}, path, at});
+        at = scan.end = at + sizeof header + payload.size() * sizeof(double) + sizeof(std::uint32_t);
     }
-    return valid;
+    return scan;
+}
+
+// Writes all of data to fd; false (with errno set) if it cannot.
+bool write_all(int fd, const char* data, std::size_t size) {
+    while (size > 0) {
+        const auto n = ::write(fd, data, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        data += n, size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// Replaces a log that has damage inside by a copy of its intact records, and returns the copy's descriptor,
+// open for appending and locked (before it takes the log's name, so no other writer can take it meanwhile).
+int copy_intact_records(const std::string& path, const LogScan& scan) {
+    const auto temporary = path + ".tmp." + std::to_string(::getpid());
+    int fd = -1;
+    const auto fail = [&](const std::string& what) {
+        const auto reason = std::string(std::strerror(errno));
+        if (fd >= 0) ::close(fd);
+        fs::remove(temporary);
+        throw UserError({path, 0, 0, ""}, "cannot " + what + " the copy of the log without its damaged bytes: " + reason,
+                        "check the directory is writable and the disk has space, then run the same command again");
+    };
+    fd = ::open(temporary.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) fail("create");
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) fail("lock");
+    std::ifstream in(path, std::ios::binary);
+    std::string chunk;
+    std::uintmax_t at = 0;
+    const auto copy_to = [&](std::uintmax_t to) {
+        in.clear();
+        in.seekg(static_cast<std::streamoff>(at));
+        for (; at < to; at += chunk.size()) {
+            chunk.resize(static_cast<std::size_t>(std::min<std::uintmax_t>(1 << 20, to - at)));
+            if (!in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || !write_all(fd, chunk.data(), chunk.size())) fail("write");
+        }
+    };
+    for (const auto& [begin, end] : scan.damaged) copy_to(begin), at = end;
+    copy_to(scan.end);
+    if (::fsync(fd) != 0 || ::rename(temporary.c_str(), path.c_str()) != 0) fail("save");
+    return fd;
 }
 
 // Writes a small file completely or not at all.
@@ -170,9 +242,14 @@ RunLog::RunLog(const std::string& path) : path_(path) {
         ::close(fd_);
         throw UserError({path, 0, 0, ""}, "another trustsim process is writing this run log", "wait for it to finish, or use another output directory");
     }
-    const auto valid = scan_log(path, [](RunResult&&) {});
-    if (valid < fs::file_size(path) && ::ftruncate(fd_, static_cast<off_t>(valid)) != 0)
+    const auto scan = scan_log(path, [](RunResult&&) {});
+    if (!scan.damaged.empty()) {  // truncating to the intact prefix would lose the records after the damage
+        const int copy = copy_intact_records(path, scan);
+        ::close(fd_);
+        fd_ = copy;
+    } else if (scan.end < fs::file_size(path) && ::ftruncate(fd_, static_cast<off_t>(scan.end)) != 0) {
         throw UserError({path, 0, 0, ""}, std::string("cannot drop the partial record at the end: ") + std::strerror(errno), "check the file is writable");
+    }
     last_sync_ = now_seconds();
 }
 
@@ -190,20 +267,15 @@ void RunLog::append(const RunResult& result) {
     std::memcpy(record.data() + sizeof header, result.values.data(), payload_bytes);
     std::memcpy(record.data() + sizeof header + payload_bytes, &checksum, sizeof checksum);
     // One write() per record: a kill leaves a complete record or a partial tail the next opener drops.
-    std::size_t written = 0;
-    while (written < record.size()) {
-        const auto n = ::write(fd_, record.data() + written, record.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw UserError({path_, 0, 0, ""}, std::string("cannot append a finished run: ") + std::strerror(errno), "free disk space, then run the same command again to resume");
-        written += static_cast<std::size_t>(n);
-    }
+    if (!write_all(fd_, record.data(), record.size()))
+        throw UserError({path_, 0, 0, ""}, std::string("cannot append a finished run: ") + std::strerror(errno), "free disk space, then run the same command again to resume");
     if (now_seconds() - last_sync_ > sync_interval_seconds) {
         ::fsync(fd_);
         last_sync_ = now_seconds();
     }
 }
 
-std::vector<RunResult> read_results(const std::string& outdir) {
+std::vector<RunResult> read_results(const std::string& outdir, std::vector<std::string>* damage) {
     std::vector<std::string> logs;
     const auto dir = fs::path(outdir) / "results";
     if (fs::is_directory(dir))
@@ -211,7 +283,11 @@ std::vector<RunResult> read_results(const std::string& outdir) {
             if (entry.path().extension() == ".tsr") logs.push_back(entry.path().string());
     std::sort(logs.begin(), logs.end());
     std::map<std::int64_t, RunResult> by_run;
-    for (const auto& log : logs) scan_log(log, [&](RunResult&& r) { by_run.try_emplace(r.run, std::move(r)); });
+    for (const auto& log : logs) {
+        const auto scan = scan_log(log, [&](RunResult&& r) { by_run.try_emplace(r.run, std::move(r)); });
+        for (const auto& [begin, end] : scan.damaged)
+            if (damage) damage->push_back(log + ": bytes " + std::to_string(begin) + "-" + std::to_string(end - 1) + " are damaged and were skipped");
+    }
     std::vector<RunResult> results;
     for (auto& [run, result] : by_run) results.push_back(std::move(result));
     return results;
@@ -262,8 +338,10 @@ io::LoadedScenario prepare_sweep(const SweepOptions& options) {
 
 std::vector<std::int64_t> pending_runs(const io::LoadedScenario& scenario, const SweepOptions& options) {
     std::vector<bool> done(static_cast<std::size_t>(scenario.sweep.runs()), false);
-    for (const auto& r : read_results(options.outdir))
+    std::vector<std::string> damage;
+    for (const auto& r : read_results(options.outdir, &damage))
         if (r.run >= 0 && r.run < scenario.sweep.runs()) done[static_cast<std::size_t>(r.run)] = true;
+    for (const auto& d : damage) std::cerr << "trustsim: warning: " << d << "; runs recorded only there are not finished and will be re-run\n";
     std::vector<std::int64_t> pending;
     for (std::int64_t run = options.shard_index; run < scenario.sweep.runs(); run += options.shard_count)
         if (!done[static_cast<std::size_t>(run)]) pending.push_back(run);

@@ -8,8 +8,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "trustsim/sweep.hpp"
 
@@ -59,6 +61,27 @@ bool run_all(const sweep::SweepOptions& options, const std::string& writer = "lo
     return sweep::execute_runs(scenario, options, writer, static_cast<std::int64_t>(pending.size()),
                                [&]() -> std::optional<std::int64_t> { return i < pending.size() ? std::optional(pending[i++]) : std::nullopt; },
                                [] { return false; });
+}
+
+void flip_byte(const std::string& path, std::uintmax_t offset) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(offset));
+    const auto byte = static_cast<char>(f.get() ^ 0x7f);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.put(byte);
+}
+
+// What `f` returns, and what it wrote to std::cerr.
+template <class F>
+auto with_stderr(F f) {
+    std::ostringstream captured;
+    auto* const saved = std::cerr.rdbuf(captured.rdbuf());
+    struct Restore {
+        std::streambuf* saved;
+        ~Restore() { std::cerr.rdbuf(saved); }
+    } restore{saved};
+    auto result = f();
+    return std::pair(result, captured.str());
 }
 
 }  // namespace
@@ -219,13 +242,75 @@ TEST_CASE("the run log keeps complete records and drops a torn tail") {
     { sweep::RunLog reopened(path); }
     CHECK(fs::file_size(path) == intact);
 
-    // A flipped byte inside a record ends the readable log there.
-    {
-        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-        f.seekp(100);
-        f.put('\x7f');
-    }
-    CHECK(sweep::read_results(dir.path.string()).empty());
+    // A flipped byte inside the first record loses that record only: the next one is found after it.
+    flip_byte(path, 100);
+    std::vector<std::string> damage;
+    results = sweep::read_results(dir.path.string(), &damage);
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].run == 1);
+    CHECK(sweep::read_values(results[0]) == std::vector<double>(2 * metric_count, -2.0));
+    CHECK(damage == std::vector<std::string>{path + ": bytes 0-" + std::to_string(intact / 2 - 1) + " are damaged and were skipped"});
+}
+
+TEST_CASE("damage inside a sweep's log loses only the damaged run: merge says so, a resume re-runs it alone") {
+    TempDir dir("damage");
+    const std::string sweep_text = "sweep:\n  replicates: 5\n";
+    const auto options = options_for(dir.path, sweep_text);
+    REQUIRE(run_all(options));  // one job: the log holds runs 0 to 4 in order
+    const auto log = (fs::path(options.outdir) / "results" / "local.tsr").string();
+    const auto before = sweep::read_results(options.outdir);
+    REQUIRE(before.size() == 5);
+    const auto record = before[1].offset - before[0].offset;
+    CHECK(before[2].offset == 2 * record);
+    flip_byte(log, before[2].offset + record / 2);  // inside run 2's values
+    std::ofstream(log, std::ios::app | std::ios::binary) << "TSR1 half a record";  // and a torn end, which is no damage
+
+    std::vector<std::string> damage;
+    const auto results = sweep::read_results(options.outdir, &damage);
+    std::vector<std::int64_t> runs;
+    for (const auto& r : results) runs.push_back(r.run);
+    CHECK(runs == std::vector<std::int64_t>{0, 1, 3, 4});
+    const auto expected = log + ": bytes " + std::to_string(2 * record) + "-" + std::to_string(3 * record - 1) + " are damaged and were skipped";
+    CHECK(damage == std::vector<std::string>{expected});
+
+    const auto merged = (dir.path / "m.h5").string();
+    const auto [merge_error, merge_warning] = with_stderr([&] {
+        try {
+            sweep::merge(options.outdir, merged, false);
+        } catch (const UserError& e) {
+            return e.problem();
+        }
+        return std::string("merged");
+    });
+    CHECK(merge_error == "1 of 5 runs are not finished");
+    CHECK(merge_warning == "trustsim: warning: " + expected + "; runs recorded only there are missing\n");
+
+    const auto scenario = sweep::prepare_sweep(options);
+    const auto [pending, resume_warning] = with_stderr([&] { return sweep::pending_runs(scenario, options); });
+    CHECK(pending == std::vector<std::int64_t>{2});
+    CHECK(resume_warning == "trustsim: warning: " + expected + "; runs recorded only there are not finished and will be re-run\n");
+
+    // The resume keeps the four intact records, drops the damaged bytes and the torn end, and appends run 2.
+    const auto [resumed, warning] = with_stderr([&] { return run_all(options); });
+    REQUIRE(resumed);
+    CHECK(warning == resume_warning);
+    damage.clear();
+    const auto after = sweep::read_results(options.outdir, &damage);
+    CHECK(damage.empty());
+    REQUIRE(after.size() == 5);
+    CHECK(fs::file_size(log) == 5 * record);
+    CHECK(after[2].offset == 4 * record);  // run 2 is the one record written again
+    for (const std::int64_t run : {0, 1, 3, 4}) CHECK(after[static_cast<std::size_t>(run)].wall_seconds == before[static_cast<std::size_t>(run)].wall_seconds);
+    CHECK(sweep::write_manifest(scenario, options.outdir) == 5);
+
+    // The same values as a clean sweep's, and the merge now succeeds.
+    TempDir clean_dir("damage_clean");
+    const auto clean = options_for(clean_dir.path, sweep_text);
+    REQUIRE(run_all(clean));
+    const auto reference = sweep::read_results(clean.outdir);
+    REQUIRE(reference.size() == 5);
+    for (std::size_t run = 0; run < 5; ++run) CHECK(sweep::read_values(after[run]) == sweep::read_values(reference[run]));
+    CHECK(with_stderr([&] { sweep::merge(options.outdir, merged, false); return 0; }).second.empty());
 }
 
 TEST_CASE("a sweep runs, resumes without redoing finished runs, and refuses a changed scenario") {
