@@ -426,10 +426,12 @@ NetworkSpec read_network(const Reader& r, const Node& node, std::int64_t custome
     // Well-mixed contacts are drawn with replacement, so they may outnumber the other customers.
     const double max_degree = network.kind == Kind::well_mixed ? max_contacts : static_cast<double>(customers - 1);
     if (const Node degree = node["mean_degree"]) {
-        if (customers < 2 && network.kind != Kind::well_mixed)
-            r.fail(degree, "network.mean_degree", "a network needs at least 2 customers", "raise customers.count or use type: none");
-        network.mean_degree = r.number(degree, "network.mean_degree", network.kind == Kind::erdos_renyi ? 0 : 1, max_degree);
+        // Their degree is even, so at least 2, which needs 3 customers.
         const bool even_integer = network.kind == Kind::watts_strogatz || network.kind == Kind::barabasi_albert;
+        if (const int fewest = even_integer ? 3 : 2; customers < fewest && network.kind != Kind::well_mixed)
+            r.fail(degree, "network.mean_degree", "this network needs at least " + std::to_string(fewest) + " customers",
+                   "raise customers.count or use type: none");
+        network.mean_degree = r.number(degree, "network.mean_degree", network.kind == Kind::erdos_renyi ? 0 : 1, max_degree);
         if (even_integer && std::fmod(network.mean_degree, 2) != 0)
             r.fail(degree, "network.mean_degree", "this network type needs an even whole mean degree, got " + degree.Scalar(), "use 2, 4, 6, ...");
         if (network.kind == Kind::well_mixed && network.mean_degree != std::floor(network.mean_degree))

@@ -242,6 +242,9 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
     SECTION("network settings that do not fit the type") {
         CHECK_THAT(error_of(two_firms + "network: {type: erdos_renyi, rewire: 0.1}\n").problem(), Catch::Contains("does not apply"));
         CHECK_THAT(error_of(two_firms + "network: {type: barabasi_albert, mean_degree: 3}\n").problem(), Catch::Contains("even"));
+        // An even degree needs 3 customers: the message says so rather than asking for a degree between 1 and 1.
+        CHECK(error_of(two_firms + "customers: {count: 2}\nnetwork: {type: watts_strogatz, mean_degree: 2}\n").problem() ==
+              "this network needs at least 3 customers");
         CHECK_THAT(error_of(two_firms + "network: {type: smallworld}\n").fix(), Catch::Contains("allowed values: none, well_mixed"));
         CHECK(error_of(two_firms + "network: {type: edge_list}\n").where().key_path == "network.file");
         // A type changed by --set leaves the file's mean degree behind: the fix says how to replace the section.
