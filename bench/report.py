@@ -86,6 +86,10 @@ def main(model_json: str, sweep_json: str | None) -> None:
                        ("BM_PerceptionUpdate", "perception updates (4 moving averages and the trust equation)")):
         if name in bench:
             facts.append(f"- {what}: {bench[name]['items_per_second'] / 1e6:.0f} M/s.")
+    if versions := {name.removeprefix("BM_PhiloxLanes/"): b["vs_baseline"] for name, b in bench.items()
+                    if name.startswith("BM_PhiloxLanes/") and "vs_baseline" in b}:
+        facts.append("- Philox blocks of 256 streams at once, by the versions this processor runs, as a ratio to the baseline's rate: "
+                     + ", ".join(f"{name} {ratio:.2f}×" for name, ratio in sorted(versions.items())) + ".")
     if sweep_json and Path(sweep_json).exists():
         _, sweep = runs(sweep_json)
         if sweep:
