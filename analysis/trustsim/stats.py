@@ -189,7 +189,7 @@ def _warn_if_incomplete(sweep: xr.Dataset) -> None:
                       stacklevel=3)
 
 
-def summarize_differences(sweep: xr.Dataset, baseline: Mapping[str, object], metrics: Union[str, Iterable[str]] = ("profit",),
+def summarize_differences(sweep: Union[xr.Dataset, PathLike], baseline: Mapping[str, object], metrics: Union[str, Iterable[str]] = ("profit",),
                           tail: float = 0.1, confidence: float = 0.95) -> pd.DataFrame:
     """How each point of a sweep differs from a baseline point, replicate by replicate: per point, firm and
     metric, the long-run value (long_run) minus the baseline's in the same replicate, then n, mean, std
@@ -200,8 +200,11 @@ def summarize_differences(sweep: xr.Dataset, baseline: Mapping[str, object], met
     parameter: {"firms[0].control_customers": 0} compares each control level with no control at the same
     opportunist share. The differences are paired: replicate r of every point runs with the same seed
     (common random numbers), so this interval is far narrower than one from the two points' own intervals.
-    Points whose baseline is not in the sweep are left out; a ValueError says when none has one."""
+    Points whose baseline is not in the sweep are left out; a ValueError says when none has one. `sweep` is
+    a sweep dataset (open_sweep) or the path of its directory or merged file."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not isinstance(sweep, xr.Dataset):
+        sweep = open_sweep(sweep)
     parameters = list(sweep.attrs.get("parameters", []))
     if unknown := [p for p in baseline if p not in parameters]:
         raise ValueError(f"{', '.join(unknown)}: not a swept parameter of this sweep; its parameters are {', '.join(parameters) or 'none'}")

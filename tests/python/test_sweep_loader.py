@@ -209,6 +209,8 @@ def test_summarize_replicates_and_open_sweep_take_a_path_and_one_metric(sweep_di
     from_path = trustsim.summarize_replicates(merged, "trust")
     pd.testing.assert_frame_equal(from_path, trustsim.summarize_replicates(trustsim.open_sweep(merged), ["trust"]))
     pd.testing.assert_frame_equal(trustsim.summarize_replicates(sweep_dir, "trust"), from_path)
+    pd.testing.assert_frame_equal(trustsim.summarize_differences(merged, {"firms[0].control_customers": 0.1}, "trust"),
+                                  trustsim.summarize_differences(trustsim.open_sweep(merged), {"firms[0].control_customers": 0.1}, "trust"))
     assert list(trustsim.open_sweep(merged, metrics="trust").data_vars) == ["trust"]
     assert list(trustsim.open_statistics(merged, metrics="trust").data_vars) == ["trust"]
 
