@@ -82,6 +82,10 @@ bool execute_runs(const io::LoadedScenario& scenario, const SweepOptions& option
 // Rewrites OUTDIR/manifest.csv with each run's status; returns the number of finished runs.
 std::int64_t write_manifest(const io::LoadedScenario& scenario, const std::string& outdir);
 
+// Whether `path` is, or lies under, an entry a sweep writes in `outdir`: its scenario, manifest, run logs or
+// SLURM scripts. Other names in `outdir` are free (the SLURM merge job writes OUTDIR/sweep.h5).
+bool is_sweep_file(const std::string& outdir, const std::string& path);
+
 // One HDF5 file with every run's time series and per-point statistics across replicates.
 void merge(const std::string& outdir, const std::string& output, bool force);
 

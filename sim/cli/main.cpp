@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -34,6 +35,21 @@ enum ExitCode { ok = 0, user_error = 1, usage_error = 2, internal_error = 3, int
 
 std::atomic<int> stop_signal{0};
 extern "C" void request_stop(int signal) { stop_signal = signal; }
+
+// CLI11 takes -o "" as given, and an empty path would quietly mean the current directory or a default name.
+CLI::Validator non_empty_output(const std::string& example) {
+    return {[example](const std::string& path) { return path.empty() ? "empty output path. Fix: give one, e.g. " + example : std::string(); }, ""};
+}
+
+// "i/K" exactly: two whole numbers around one slash.
+bool parse_shard(std::string_view text, int& index, int& count) {
+    const auto whole_number = [](std::string_view digits, int& value) {
+        const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        return error == std::errc() && end == digits.data() + digits.size();
+    };
+    const auto slash = text.find('/');
+    return slash != std::string_view::npos && whole_number(text.substr(0, slash), index) && whole_number(text.substr(slash + 1), count);
+}
 
 // "1 firm", "3 firms".
 std::string counted(std::int64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
@@ -125,14 +141,8 @@ int run_sweep(SweepCommand command, const std::string& binary) {
     std::signal(SIGTERM, request_stop);
     const auto stop = [] { return stop_signal != 0; };
     if (!command.shard.empty()) {
-        const auto slash = command.shard.find('/');
-        try {
-            options.shard_index = std::stoi(command.shard.substr(0, slash));
-            options.shard_count = std::stoi(command.shard.substr(slash + 1));
-        } catch (const std::exception&) {
-            options.shard_count = 0;
-        }
-        if (slash == std::string::npos || options.shard_count < 1 || options.shard_index < 0 || options.shard_index >= options.shard_count)
+        if (!parse_shard(command.shard, options.shard_index, options.shard_count) || options.shard_count < 1 || options.shard_index < 0 ||
+            options.shard_index >= options.shard_count)
             throw UserError({"--shard " + command.shard, 0, 0, ""}, "a shard is i/K with 0 <= i < K", "e.g. --shard 0/10 ... --shard 9/10");
     }
     if (command.slurm) {
@@ -242,7 +252,8 @@ int main(int argc, char** argv) {
     RunOptions run_options;
     auto* run_cmd = app.add_subcommand("run", "Run a scenario and write its HDF5 result");
     run_cmd->add_option("scenario", run_options.scenario, "Scenario file (YAML)")->required();
-    run_cmd->add_option("-o,--output", run_options.output, "Output file (default: <scenario name>.h5 here)");
+    run_cmd->add_option("-o,--output", run_options.output, "Output file (default: <scenario name>.h5 here)")
+        ->check(non_empty_output("-o run.h5, or leave -o out for <scenario name>.h5"));
     run_cmd->add_option("--set", run_options.overrides, "Override a scenario value: key.path=value (repeatable)");
     // Ranges with readable bounds (CLI11's NonNegativeNumber prints the largest double in full).
     const auto threads_range = CLI::Range(0, 4096), positive_count = CLI::Range(1, 4096);
@@ -275,25 +286,27 @@ int main(int argc, char** argv) {
     SweepCommand sweep_command;
     auto* sweep_cmd = app.add_subcommand("sweep", "Run a scenario's sweep into a directory (resumable: run it again to finish)");
     sweep_cmd->add_option("scenario", sweep_command.options.scenario, "Scenario file with a sweep: section (YAML)")->required();
-    sweep_cmd->add_option("-o,--output", sweep_command.options.outdir, "Sweep directory")->required();
+    sweep_cmd->add_option("-o,--output", sweep_command.options.outdir, "Sweep directory")->required()->check(non_empty_output("-o sweep-dir"));
     sweep_cmd->add_option("--set", sweep_command.options.overrides, "Override a scenario value: key.path=value (repeatable)");
     sweep_cmd->add_option("--jobs", sweep_command.options.jobs, "Runs at once (default 1)")->check(positive_count);
     sweep_cmd->add_option("--threads-per-run", sweep_command.options.threads_per_run, "Threads of each run (default 1)")->check(positive_count);
     sweep_cmd->add_option("--shard", sweep_command.shard, "Run only shard i of K (i/K): the runs with run % K == i");
     sweep_cmd->add_flag("--mpi", sweep_command.mpi, "Spread the runs over MPI ranks (start with mpirun)");
-    sweep_cmd->add_flag("--slurm", sweep_command.slurm, "Write a SLURM job array and a merge job instead of running");
+    auto* slurm_flag = sweep_cmd->add_flag("--slurm", sweep_command.slurm, "Write a SLURM job array and a merge job instead of running");
+    // The SLURM options mean nothing without --slurm: refused rather than ignored by a sweep that then runs here.
     sweep_cmd->add_option("--tasks", sweep_command.slurm_options.tasks, "SLURM array tasks (default: one per run, at most 1000)")
-        ->check(CLI::Range(1, 1'000'000));
-    sweep_cmd->add_option("--partition", sweep_command.slurm_options.partition, "SLURM partition");
-    sweep_cmd->add_option("--time", sweep_command.slurm_options.time, "SLURM time limit per task (default 01:00:00)");
-    sweep_cmd->add_flag("--submit", sweep_command.slurm_options.submit, "Submit the SLURM jobs (with --slurm)");
+        ->check(CLI::Range(1, 1'000'000))
+        ->needs(slurm_flag);
+    sweep_cmd->add_option("--partition", sweep_command.slurm_options.partition, "SLURM partition")->needs(slurm_flag);
+    sweep_cmd->add_option("--time", sweep_command.slurm_options.time, "SLURM time limit per task (default 01:00:00)")->needs(slurm_flag);
+    sweep_cmd->add_flag("--submit", sweep_command.slurm_options.submit, "Submit the SLURM jobs (with --slurm)")->needs(slurm_flag);
     sweep_cmd->add_flag("-q,--quiet", sweep_command.options.quiet, "No progress line");
 
     std::string merge_dir, merge_output;
     bool merge_force = false;
     auto* merge_cmd = app.add_subcommand("merge", "Merge a finished sweep into one HDF5 file with per-point statistics");
     merge_cmd->add_option("directory", merge_dir, "Sweep directory")->required();
-    merge_cmd->add_option("-o,--output", merge_output, "Output file")->required();
+    merge_cmd->add_option("-o,--output", merge_output, "Output file")->required()->check(non_empty_output("-o sweep.h5"));
     merge_cmd->add_flag("--force", merge_force, "Overwrite an existing output file");
 
     std::string info_path;

@@ -70,20 +70,26 @@ struct Hdf5Recorder::Impl {
     SourceLocation where() const { return {options.path, 0, 0, ""}; }
 };
 
+void check_output_file(const std::string& output, bool force) {
+    const SourceLocation where{output, 0, 0, ""};
+    const fs::path path(output);
+    const std::string directory = path.has_parent_path() ? path.parent_path().string() : ".";
+    std::error_code error;
+    if (fs::is_directory(path, error)) throw UserError(where, "the output is a directory", "give a file name, e.g. -o run.h5");
+    if (fs::exists(path, error) && !force)
+        throw UserError(where, "the output file already exists", "pass --force to overwrite it, or choose another name with -o");
+    if (fs::exists(directory, error) && !fs::is_directory(directory, error))
+        throw UserError(where, directory + " is a file, not a directory", "choose another -o");
+    if (!fs::is_directory(directory, error))
+        throw UserError(where, "the output directory " + directory + " does not exist", "create it (mkdir -p " + directory + ") or choose another -o");
+    if (::access(directory.c_str(), W_OK | X_OK) != 0)  // also a read-only file system, which root's permissions do not override
+        throw UserError(where, "the output directory " + directory + " is not writable", "choose a directory you can write to with -o");
+}
+
 Hdf5Recorder::Hdf5Recorder(OutputOptions options) : impl_(std::make_unique<Impl>()) {
     auto& d = *impl_;
     d.options = std::move(options);
-    const fs::path path(d.options.path);
-    const std::string directory = path.has_parent_path() ? path.parent_path().string() : ".";
-    std::error_code error;
-    if (fs::is_directory(path, error)) throw UserError(d.where(), "the output is a directory", "give a file name, e.g. -o run.h5");
-    if (fs::exists(path, error) && !d.options.force)
-        throw UserError(d.where(), "the output file already exists", "pass --force to overwrite it, or choose another name with -o");
-    if (!fs::is_directory(directory, error))
-        throw UserError(d.where(), "the output directory " + directory + " does not exist",
-                        "create it (mkdir -p " + directory + ") or choose another -o");
-    if (::access(directory.c_str(), W_OK | X_OK) != 0)
-        throw UserError(d.where(), "the output directory " + directory + " is not writable", "choose a directory you can write to with -o");
+    check_output_file(d.options.path, d.options.force);
     d.temporary = d.options.path + ".tmp." + std::to_string(::getpid());
     d.writer.emplace(d.temporary, d.options.path);
 }

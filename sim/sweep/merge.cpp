@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "../io/hdf5_util.hpp"
+#include "trustsim/io/hdf5_output.hpp"
 #include "trustsim/progress.hpp"
 #include "trustsim/sweep.hpp"
 #include "trustsim/version.hpp"
@@ -71,6 +72,17 @@ private:
     std::vector<std::size_t> count_;
 };
 
+// The file a merge writes until it is complete: removed unless kept, so that neither an error nor a stop
+// leaves it behind.
+struct TemporaryFile {
+    std::string path;
+    bool keep = false;
+    ~TemporaryFile() {
+        std::error_code ignored;  // the message that matters is the one that brought us here
+        if (!keep) fs::remove(path, ignored);
+    }
+};
+
 }  // namespace
 
 void merge(const std::string& outdir, const std::string& output, bool force) {
@@ -78,6 +90,10 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
     std::ifstream in(identity_path);
     if (!in) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", "give the directory `trustsim sweep -o` wrote");
     const std::string identity((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (is_sweep_file(outdir, output))
+        throw UserError({output, 0, 0, ""}, "the output lies among the files of the sweep being merged (" + outdir + "), which merging would overwrite",
+                        "choose a path outside the sweep's scenario.yaml, manifest.csv, results/ and slurm/, e.g. -o sweep.h5");
+    io::check_output_file(output, force);  // before the merge's work, not after it
     const auto scenario = io::load_scenario_text(identity, identity_path.string(), {}, outdir);
     const auto& sweep = scenario.sweep;
     std::vector<std::string> damage;
@@ -98,16 +114,14 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
             throw UserError({outdir, 0, 0, ""}, "runs differ in their number of firms", "merge cannot stack them: do not sweep over the firms list");
         steps = std::max(steps, r->steps);
     }
-    if (fs::exists(output) && !force)
-        throw UserError({output, 0, 0, ""}, "the output file already exists", "pass --force to overwrite it, or choose another name with -o");
 
     const auto runs = static_cast<std::size_t>(sweep.runs());
     const auto points = sweep.points.size();
     const auto replicates = static_cast<std::size_t>(sweep.replicates);
     const auto per_run = static_cast<std::size_t>(steps * firms);
-    const auto temporary = output + ".tmp." + std::to_string(::getpid());
-    try {
-        io::h5::Writer w(temporary, output);
+    TemporaryFile temporary{output + ".tmp." + std::to_string(::getpid())};
+    {  // the file is closed at the end of this block, before it is renamed (or removed)
+        io::h5::Writer w(temporary.path, output);
         const hid_t root = w.file();
         w.attribute(root, "format", std::string("trustsim-sweep"));
         w.attribute(root, "format_version", std::int32_t{1});
@@ -216,15 +230,13 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
                 for (auto* appender : {&out.series, &out.mean, &out.sd, &out.low, &out.high}) appender->flush();
         }
         w.close();
-    } catch (...) {
-        fs::remove(temporary);
-        throw;
     }
+    temporary.keep = true;  // the merge is complete: in place, or (if the rename fails) where the message says
     std::error_code error;
-    fs::rename(temporary, output, error);
-    if (error)  // the merge is complete: keep it
+    fs::rename(temporary.path, output, error);
+    if (error)
         throw UserError({output, 0, 0, ""}, "cannot move the merged file into place: " + error.message(),
-                        "the complete result is in " + temporary + "; rename it by hand");
+                        "the complete result is in " + temporary.path + "; rename it by hand");
 }
 
 }  // namespace trustsim::sweep

@@ -205,19 +205,29 @@ std::string quote_for_shell(const std::string& text) {
     return quoted + "'";
 }
 
-// The first entry of `dir` that a sweep does not write, if any (a sweep starting at the same time as
-// another shard may find the other's files, or their temporary names).
+// Whether a sweep writes the entry `name` of its directory (or its temporary names, which a sweep starting
+// at the same time as another shard may find).
+bool written_by_sweep(const std::string& name) {
+    return name == "results" || name == "slurm" || name.starts_with("scenario.yaml") || name.starts_with("manifest.csv");
+}
+
+// The first entry of `dir` that a sweep does not write, if any.
 std::optional<std::string> foreign_entry(const fs::path& dir) {
     std::error_code error;
     for (const auto& entry : fs::directory_iterator(dir, error)) {
         const auto name = entry.path().filename().string();
-        const bool ours = name == "results" || name == "slurm" || name.starts_with("scenario.yaml") || name.starts_with("manifest.csv");
-        if (!ours) return name;
+        if (!written_by_sweep(name)) return name;
     }
     return std::nullopt;
 }
 
 }  // namespace
+
+bool is_sweep_file(const std::string& outdir, const std::string& path) {
+    std::error_code error;  // weakly_canonical: through symbolic links, and for paths that do not exist yet
+    const auto relative = fs::weakly_canonical(path, error).lexically_relative(fs::weakly_canonical(outdir, error));
+    return !relative.empty() && written_by_sweep(relative.begin()->string());
+}
 
 std::optional<RunResult> simulate_run(const io::LoadedScenario& scenario, std::int64_t run, int threads, const std::function<bool()>& keep_going) {
     const auto loaded = io::load_sweep_run(scenario, run);

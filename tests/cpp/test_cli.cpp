@@ -34,8 +34,9 @@ std::string source_dir() {
     return path;
 }
 
-Result run(const std::string& arguments) {
-    const auto command = binary() + " " + arguments + " 2>&1";
+// Runs trustsim with the arguments, in the directory `cwd` if one is given.
+Result run(const std::string& arguments, const std::string& cwd = "") {
+    const auto command = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + binary() + " " + arguments + " 2>&1";
     FILE* pipe = ::popen(command.c_str(), "r");
     REQUIRE(pipe != nullptr);
     std::string output;
@@ -55,6 +56,20 @@ struct TempDir {
 };
 
 const std::string small = " --set customers.count=500 --set simulation.steps=20 -q";
+
+std::string contents(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A finished sweep of four short runs in dir/sweep (its scenario in dir/sweep.yaml).
+std::string small_sweep(const TempDir& dir) {
+    std::ofstream(dir / "sweep.yaml") << "simulation: {steps: 10, seed: 3}\ncustomers: {count: 200}\nfirms: [{name: A}, {name: B}]\n"
+                                         "sweep:\n  replicates: 2\n  grid:\n    firms[0].trust_first: [0.1, 0.5]\n";
+    const auto r = run("sweep " + (dir / "sweep.yaml") + " -o " + (dir / "sweep") + " -q");
+    REQUIRE(r.status == 0);
+    return dir / "sweep";
+}
 
 }  // namespace
 
@@ -165,6 +180,73 @@ TEST_CASE("an interrupted run leaves no file under the output name") {
     CHECK(WEXITSTATUS(status) == 130);
     CHECK_FALSE(fs::exists(out));
     for (const auto& entry : fs::directory_iterator(dir.path)) FAIL("left behind: " << entry.path());
+}
+
+TEST_CASE("merge checks its output before merging, as run does") {
+    TempDir dir;
+    const auto sweep = small_sweep(dir);
+    std::ofstream(dir / "notes.txt") << "not a directory\n";
+    for (const auto& [output, problem] : {std::pair{dir / "missing/m.h5", "the output directory " + (dir / "missing") + " does not exist"},
+                                          std::pair{dir / "notes.txt/m.h5", (dir / "notes.txt") + " is a file, not a directory"}}) {
+        const auto r = run("merge " + sweep + " -o " + output);
+        CHECK(r.status == 1);
+        CHECK_THAT(r.output, Catch::Contains(problem) && Catch::Contains("Fix:"));
+    }
+    CHECK_THAT(run("run " + (dir / "sweep.yaml") + " -o " + (dir / "notes.txt/r.h5") + small).output, Catch::Contains("is a file, not a directory"));
+    if (::geteuid() != 0) {  // root writes into a directory whatever its permissions
+        fs::create_directory(dir / "locked");
+        fs::permissions(dir / "locked", fs::perms::owner_read | fs::perms::owner_exec);
+        const auto r = run("merge " + sweep + " -o " + (dir / "locked/m.h5"));
+        CHECK(r.status == 1);
+        CHECK_THAT(r.output, Catch::Contains("is not writable"));
+        fs::permissions(dir / "locked", fs::perms::owner_all);
+    }
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path))
+        CHECK_FALSE(entry.path().filename().string().starts_with("m.h5"));
+}
+
+TEST_CASE("merge never writes over the files of the sweep it merges") {
+    TempDir dir;
+    const auto sweep = small_sweep(dir);
+    for (const auto* own : {"results/local.tsr", "scenario.yaml", "manifest.csv", "results/new.h5"}) {
+        INFO(own);
+        const auto path = sweep + "/" + own;
+        const auto before = contents(path);
+        const auto r = run("merge " + sweep + " -o " + path + " --force");
+        CHECK(r.status == 1);
+        CHECK_THAT(r.output, Catch::Contains("the files of the sweep being merged") && Catch::Contains("outside"));
+        CHECK(contents(path) == before);
+    }
+    CHECK(run("merge " + sweep + " -o " + sweep + "/sweep.h5").status == 0);  // a new name beside them is free, as SLURM's merge job uses
+}
+
+TEST_CASE("sweep refuses the SLURM options without --slurm, and a shard that is not i/K") {
+    TempDir dir;
+    const auto scenario = source_dir() + "/scenarios/crossover.yaml";
+    for (const auto* option : {"--submit", "--tasks 4", "--partition short", "--time 00:10:00"}) {
+        const auto r = run("sweep " + scenario + " -o " + (dir / "out") + " -q " + option);
+        CHECK(r.status == 2);
+        CHECK_THAT(r.output, Catch::Contains("requires --slurm"));
+    }
+    for (const auto* shard : {"1/3/4", "1/3x", "x/3", "1", "3/3"}) {
+        const auto r = run("sweep " + scenario + " -o " + (dir / "out") + " -q --shard " + shard);
+        CHECK(r.status == 1);
+        CHECK_THAT(r.output, Catch::Contains("a shard is i/K"));
+    }
+    CHECK_FALSE(fs::exists(dir / "out"));
+}
+
+TEST_CASE("an empty output path is a usage error for every command that writes") {
+    TempDir dir;
+    const auto sweep = small_sweep(dir);
+    fs::create_directory(dir / "here");
+    for (const auto& arguments : {"run " + (dir / "sweep.yaml") + small, "sweep " + (dir / "sweep.yaml") + " -q", "merge " + sweep}) {
+        const auto r = run(arguments + " -o ''", dir / "here");
+        CHECK(r.status == 2);
+        CHECK_THAT(r.output, Catch::Contains("empty output path"));
+    }
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path)) CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+    CHECK(fs::is_empty(dir / "here"));
 }
 
 TEST_CASE("the key reference in docs/scenario-format.md is what `trustsim keys` prints") {

@@ -20,9 +20,13 @@ struct OutputOptions {
     std::uint64_t seed = 0;
 };
 
+// Throws UserError unless a file can be written at `output`: it is not a directory, does not exist (unless
+// force), and its directory exists and is writable. Checked before any work, so a mistyped -o costs nothing.
+void check_output_file(const std::string& output, bool force);
+
 class Hdf5Recorder final : public Recorder {
 public:
-    // Throws UserError if `path` exists and force is false, or its directory is not writable.
+    // Throws UserError as check_output_file does.
     explicit Hdf5Recorder(OutputOptions options);
     ~Hdf5Recorder() override;  // removes the temporary file unless committed
 
