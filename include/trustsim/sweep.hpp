@@ -86,8 +86,9 @@ std::int64_t write_manifest(const io::LoadedScenario& scenario, const std::strin
 // SLURM scripts. Other names in `outdir` are free (the SLURM merge job writes OUTDIR/sweep.h5).
 bool is_sweep_file(const std::string& outdir, const std::string& path);
 
-// One HDF5 file with every run's time series and per-point statistics across replicates.
-void merge(const std::string& outdir, const std::string& output, bool force);
+// One HDF5 file with every run's time series and per-point statistics across replicates. Returns false,
+// leaving nothing at `output`, if `stop` turned true (it is polled between runs).
+bool merge(const std::string& outdir, const std::string& output, bool force, const std::function<bool()>& stop = [] { return false; });
 
 // SLURM: writes OUTDIR/slurm/{sweep,merge}.sbatch; with submit, submits both (merge after the array).
 struct SlurmOptions {

@@ -1,6 +1,7 @@
 // The `trustsim` command: run, validate and inspect scenarios.
 #include <CLI/CLI.hpp>
 #include <omp.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -35,6 +36,23 @@ enum ExitCode { ok = 0, user_error = 1, usage_error = 2, internal_error = 3, int
 
 std::atomic<int> stop_signal{0};
 extern "C" void request_stop(int signal) { stop_signal = signal; }
+bool stop_requested() { return stop_signal != 0; }
+
+// Commands that write results stop cleanly, removing their temporary files, on Ctrl-C, kill, and the hangup
+// of a closed terminal or SSH session. A hangup ignored from the start (nohup) stays ignored.
+void stop_on_signals() {
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
+    struct sigaction hangup {};
+    if (::sigaction(SIGHUP, nullptr, &hangup) == 0 && hangup.sa_handler != SIG_IGN) std::signal(SIGHUP, request_stop);
+}
+
+// Says when a signal stopped the command and what became of its output; returns the exit status.
+int stopped(const std::string& when, const std::string& outcome) {
+    std::cerr << "trustsim: interrupted by signal " << stop_signal << when << "; " << outcome << "\n";
+    return interrupted;
+}
+std::string nothing_written(const std::string& output) { return "no output written (" + output + " is untouched)"; }
 
 // CLI11 takes -o "" as given, and an empty path would quietly mean the current directory or a default name.
 CLI::Validator non_empty_output(const std::string& example) {
@@ -65,8 +83,7 @@ struct RunOptions {
 };
 
 int run(const RunOptions& options) {
-    std::signal(SIGINT, request_stop);  // from the start, so no signal can leave a temporary file behind
-    std::signal(SIGTERM, request_stop);
+    stop_on_signals();  // from the start, so no signal can leave a temporary file behind
     auto overrides = options.overrides;
     if (options.seed >= 0) {
         static const std::regex gives_seed(R"(\bseed\s*:)");  // a whole section such as simulation={steps: 30, seed: 2}
@@ -91,13 +108,9 @@ int run(const RunOptions& options) {
     ProgressLine progress("step", !options.quiet);
     Simulation simulation(scenario.spec, Context{threads, [&](std::int64_t done, std::int64_t total) {
                                                      progress.update(done, total);
-                                                     return stop_signal == 0;
+                                                     return !stop_requested();
                                                  }});
-    if (!simulation.run(recorders)) {
-        std::cerr << "trustsim: interrupted by signal " << stop_signal << " at step " << simulation.current_step()
-                  << "; no output written (" << output << " is untouched)\n";
-        return interrupted;
-    }
+    if (!simulation.run(recorders)) return stopped(" at step " + std::to_string(simulation.current_step()), nothing_written(output));
     file.commit();
     if (!options.quiet) {
         std::cout << "wrote " << output << ": " << counted(scenario.spec.simulation.steps, "step") << ", "
@@ -137,9 +150,7 @@ struct SweepCommand {
 
 int run_sweep(SweepCommand command, const std::string& binary) {
     auto& options = command.options;
-    std::signal(SIGINT, request_stop);
-    std::signal(SIGTERM, request_stop);
-    const auto stop = [] { return stop_signal != 0; };
+    stop_on_signals();
     if (!command.shard.empty()) {
         if (!parse_shard(command.shard, options.shard_index, options.shard_count) || options.shard_count < 1 || options.shard_index < 0 ||
             options.shard_index >= options.shard_count)
@@ -151,7 +162,7 @@ int run_sweep(SweepCommand command, const std::string& binary) {
     }
     if (command.mpi) {
 #ifdef TRUSTSIM_WITH_MPI
-        return cli::mpi_sweep(options, stop);
+        return cli::mpi_sweep(options, stop_requested);
 #else
         throw UserError({"--mpi", 0, 0, ""}, "this trustsim was built without MPI", "install libopenmpi-dev (scripts/setup.sh does) and rebuild");
 #endif
@@ -168,13 +179,11 @@ int run_sweep(SweepCommand command, const std::string& binary) {
         return pending[taken++];
     };
     const auto writer = options.shard_count > 1 ? "shard-" + std::to_string(options.shard_index) + "-of-" + std::to_string(options.shard_count) : "local";
-    const bool finished = sweep::execute_runs(scenario, options, writer, static_cast<std::int64_t>(pending.size()), next, stop);
+    const bool finished = sweep::execute_runs(scenario, options, writer, static_cast<std::int64_t>(pending.size()), next, stop_requested);
     const auto done = sweep::write_manifest(scenario, options.outdir);
-    if (!finished) {
-        std::cerr << "trustsim: interrupted by signal " << stop_signal << "; " << done << " of " << scenario.sweep.runs()
-                  << " runs are finished and kept. Run the same command again to finish the sweep.\n";
-        return interrupted;
-    }
+    if (!finished)
+        return stopped("", std::to_string(done) + " of " + std::to_string(scenario.sweep.runs()) +
+                               " runs are finished and kept. Run the same command again to finish the sweep.");
     if (!options.quiet)
         std::cout << options.outdir << ": " << done << " of " << scenario.sweep.runs() << " runs finished"
                   << (done == scenario.sweep.runs() ? "; merge them with: trustsim merge " + options.outdir + " -o sweep.h5" : std::string()) << "\n";
@@ -335,8 +344,8 @@ int main(int argc, char** argv) {
         if (*validate_cmd) return validate(validate_path, validate_overrides, resolved);
         if (*sweep_cmd) return run_sweep(sweep_command, std::filesystem::read_symlink("/proc/self/exe").string());
         if (*merge_cmd) {
-            sweep::merge(merge_dir, merge_output, merge_force);
-            return ok;
+            stop_on_signals();
+            return sweep::merge(merge_dir, merge_output, merge_force, stop_requested) ? ok : stopped("", nothing_written(merge_output));
         }
         if (*lab_cmd) return run_lab(lab_command);
         if (*keys_cmd) {

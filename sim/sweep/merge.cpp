@@ -85,7 +85,7 @@ struct TemporaryFile {
 
 }  // namespace
 
-void merge(const std::string& outdir, const std::string& output, bool force) {
+bool merge(const std::string& outdir, const std::string& output, bool force, const std::function<bool()>& stop) {
     const auto identity_path = fs::path(outdir) / "scenario.yaml";
     std::ifstream in(identity_path);
     if (!in) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", "give the directory `trustsim sweep -o` wrote");
@@ -197,10 +197,12 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
             // A run's values by metric: columns[metric * per_run + step * firms + firm], NaN past the run's end.
             std::vector<double> columns(metric_count * per_run);
             const auto read_columns = [&](std::size_t run) {
+                if (stop()) return false;
                 const auto values = read_values(*by_run[run]);
                 std::fill(columns.begin(), columns.end(), nan);  // runs shorter than the longest are padded with NaN
                 for (std::size_t i = 0; i < values.size() / metric_count; ++i)
                     for (std::size_t m = 0; m < metric_count; ++m) columns[m * per_run + i] = values[i * metric_count + m];
+                return true;
             };
             ReplicateStatistics statistics_of_point(metric_count * per_run);
             std::vector<double> mean(per_run), sd(per_run), low(per_run), high(per_run);
@@ -208,13 +210,13 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
             for (std::size_t p = 0; p < points; ++p) {
                 statistics_of_point.start();
                 for (std::size_t k = 0; k < replicates; ++k) {
-                    read_columns(p * replicates + k);
+                    if (!read_columns(p * replicates + k)) return false;
                     for (std::size_t m = 0; m < metric_count; ++m) outputs[m].series.append(columns.data() + m * per_run);
                     statistics_of_point.add_values(columns);
                 }
                 statistics_of_point.compute_means();
                 for (std::size_t k = 0; k < replicates; ++k) {
-                    read_columns(p * replicates + k);
+                    if (!read_columns(p * replicates + k)) return false;
                     statistics_of_point.add_deviations(columns);
                 }
                 for (std::size_t m = 0; m < metric_count; ++m) {
@@ -237,6 +239,7 @@ void merge(const std::string& outdir, const std::string& output, bool force) {
     if (error)
         throw UserError({output, 0, 0, ""}, "cannot move the merged file into place: " + error.message(),
                         "the complete result is in " + temporary.path + "; rename it by hand");
+    return true;
 }
 
 }  // namespace trustsim::sweep

@@ -71,6 +71,30 @@ std::string small_sweep(const TempDir& dir) {
     return dir / "sweep";
 }
 
+// Starts a run that takes far longer than the test; the child's signals start from their defaults (unlike
+// a background job's, whose SIGINT may be ignored), except SIGHUP if ignore_hangup, as under nohup.
+pid_t start_long_run(const std::string& output, bool ignore_hangup = false) {
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        for (const int signal : {SIGINT, SIGTERM, SIGHUP}) ::signal(signal, SIG_DFL);
+        if (ignore_hangup) ::signal(SIGHUP, SIG_IGN);
+        const auto scenario = source_dir() + "/scenarios/baseline.yaml";
+        ::execl(binary().c_str(), "trustsim", "run", scenario.c_str(), "-o", output.c_str(), "-q", "--set", "simulation.steps=1000000",
+                static_cast<char*>(nullptr));
+        std::_Exit(127);
+    }
+    return child;
+}
+
+int exit_status_of(pid_t child) {
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    INFO("wait status " << status);
+    REQUIRE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
 }  // namespace
 
 TEST_CASE("run writes a result that info describes, and never overwrites it unasked") {
@@ -161,25 +185,27 @@ TEST_CASE("--seed and --set simulation.seed together are refused; a tiny well-mi
     CHECK(r.status == 0);
 }
 
-TEST_CASE("an interrupted run leaves no file under the output name") {
+TEST_CASE("a run interrupted by Ctrl-C or a hangup leaves no file under the output name") {
+    const int signal = GENERATE(SIGINT, SIGHUP);
+    INFO("signal " << signal);
     TempDir dir;
-    const auto out = dir / "long.h5";
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-        const auto scenario = source_dir() + "/scenarios/baseline.yaml";
-        ::execl(binary().c_str(), "trustsim", "run", scenario.c_str(), "-o", out.c_str(), "-q", "--set", "simulation.steps=1000000",
-                static_cast<char*>(nullptr));
-        std::_Exit(127);
-    }
+    const pid_t child = start_long_run(dir / "long.h5");
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    ::kill(child, SIGINT);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 130);
-    CHECK_FALSE(fs::exists(out));
+    ::kill(child, signal);
+    CHECK(exit_status_of(child) == 130);
     for (const auto& entry : fs::directory_iterator(dir.path)) FAIL("left behind: " << entry.path());
+}
+
+TEST_CASE("under nohup a hangup does not stop a run") {
+    TempDir dir;
+    const pid_t child = start_long_run(dir / "long.h5", true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    ::kill(child, SIGHUP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    int status = 0;
+    CHECK(::waitpid(child, &status, WNOHANG) == 0);  // still running
+    ::kill(child, SIGINT);
+    CHECK(exit_status_of(child) == 130);
 }
 
 TEST_CASE("merge checks its output before merging, as run does") {

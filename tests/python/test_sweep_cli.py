@@ -2,6 +2,7 @@
 with results bitwise equal to an uninterrupted one, and changed scenarios are refused."""
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -54,9 +55,16 @@ def finished(outdir: Path) -> int:
     return status.count("done")
 
 
-def start(scenario, outdir, *extra):
-    return subprocess.Popen([str(binary()), "sweep", str(scenario), "-o", str(outdir), "-q", *extra], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+def default_signals():
+    """In the child before exec: the signals the tests send act as in a terminal, whatever this process
+    inherited (a background job's SIGINT, or a nohup's SIGHUP, may be ignored, and that would carry over)."""
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+
+
+def start(command, *arguments):
+    return subprocess.Popen([str(binary()), command, *map(str, arguments)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_signals)
 
 
 def wait_for_records(outdir: Path, size: int, process, timeout=60):
@@ -71,7 +79,7 @@ def wait_for_records(outdir: Path, size: int, process, timeout=60):
 
 def test_kill_9_loses_only_runs_in_flight(scenario, reference, tmp_path):
     outdir = tmp_path / "killed"
-    process = start(scenario, outdir)
+    process = start("sweep", scenario, "-o", outdir, "-q")
     record = 40 + 40 * 2 * 32 * 8 + 4
     wait_for_records(outdir, 3 * record + 100, process)  # some runs done, one part-written
     process.kill()
@@ -86,11 +94,12 @@ def test_kill_9_loses_only_runs_in_flight(scenario, reference, tmp_path):
     assert_same_results(tmp_path / "resumed.h5", reference)
 
 
-def test_sigint_keeps_finished_runs_and_resume_finishes(scenario, reference, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
+def test_a_signal_keeps_finished_runs_and_resume_finishes(scenario, reference, tmp_path, stop):
     outdir = tmp_path / "interrupted"
-    process = start(scenario, outdir)
+    process = start("sweep", scenario, "-o", outdir, "-q")
     wait_for_records(outdir, 1, process)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert "finished and kept" in stderr and "same command again" in stderr
@@ -145,30 +154,54 @@ def test_a_sweep_point_too_large_for_memory_is_refused_before_any_run(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_merge_memory_does_not_grow_with_the_runs(tmp_path):
-    """merge reads one run at a time: its peak memory stays far below the series it merges, with many
-    replicates of a point as with many points."""
-    steps, points, replicates = 4000, 3, 50
-    (tmp_path / "long.yaml").write_text(f"""\
-simulation: {{steps: {steps}, seed: 5}}
+LONG_STEPS, LONG_POINTS, LONG_REPLICATES = 4000, 3, 50
+
+
+@pytest.fixture(scope="module")
+def long_sweep(tmp_path_factory) -> Path:
+    """A sweep of many long runs of a tiny market: quick to run, seconds to merge."""
+    base = tmp_path_factory.mktemp("long_sweep")
+    (base / "long.yaml").write_text(f"""\
+simulation: {{steps: {LONG_STEPS}, seed: 5}}
 customers: {{count: 20}}
 firms: [{{name: A}}]
 network: {{type: none}}
 sweep:
-  replicates: {replicates}
+  replicates: {LONG_REPLICATES}
   random:
-    samples: {points}
+    samples: {LONG_POINTS}
     parameters:
       customers.opportunist_share: {{low: 0, high: 0.5}}
 """)
-    trustsim("sweep", tmp_path / "long.yaml", "-o", tmp_path / "long", "--jobs", "2", "-q")
-    series_bytes = points * replicates * steps * 1 * len(METRICS) * 8  # every metric of every run and step, one firm
+    trustsim("sweep", base / "long.yaml", "-o", base / "long", "--jobs", "2", "-q")
+    return base / "long"
+
+
+def test_merge_memory_does_not_grow_with_the_runs(long_sweep, tmp_path):
+    """merge reads one run at a time: its peak memory stays far below the series it merges, with many
+    replicates of a point as with many points."""
+    series_bytes = LONG_POINTS * LONG_REPLICATES * LONG_STEPS * 1 * len(METRICS) * 8  # every metric of every run and step, one firm
     # Started from a small interpreter: a child's peak RSS includes the process it was forked from (pytest's).
     launcher = ("import os, sys\npid = os.fork()\nif pid == 0: os.execv(sys.argv[1], sys.argv[1:])\n"
                 "_, status, usage = os.wait4(pid, 0)\nprint('exit', os.waitstatus_to_exitcode(status), 'peak_kib', usage.ru_maxrss)")
-    launched = subprocess.run([sys.executable, "-c", launcher, str(binary()), "merge", str(tmp_path / "long"), "-o", str(tmp_path / "long.h5")],
+    launched = subprocess.run([sys.executable, "-c", launcher, str(binary()), "merge", str(long_sweep), "-o", str(tmp_path / "long.h5")],
                               capture_output=True, text=True, check=True)
     _, exit_code, _, peak_kib = launched.stdout.splitlines()[-1].split()
     assert int(exit_code) == 0, launched.stderr
     peak_bytes = int(peak_kib) * 1024
     assert peak_bytes < series_bytes / 2, f"merge peaked at {peak_bytes / 2**20:.0f} MiB for {series_bytes / 2**20:.0f} MiB of series"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_an_interrupted_merge_leaves_no_file(long_sweep, tmp_path, stop):
+    process = start("merge", long_sweep, "-o", tmp_path / "merged.h5")
+    deadline = time.time() + 60
+    while not any(tmp_path.iterdir()) and process.poll() is None and time.time() < deadline:
+        time.sleep(0.01)  # until the merge has begun writing its temporary file
+    if process.poll() is not None:
+        pytest.fail("the merge finished before it could be interrupted")
+    process.send_signal(stop)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "merged.h5 is untouched" in stderr
+    assert os.listdir(tmp_path) == []
