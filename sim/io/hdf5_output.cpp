@@ -58,16 +58,13 @@ struct Open {
 
 struct Hdf5Recorder::Impl {
     OutputOptions options;
-    std::string temporary;
+    std::optional<h5::TemporaryOutput> temporary;  // before the writer and the open objects: removed after they are closed
     std::optional<h5::Writer> writer;
-    bool begun = false, ended = false;
-    bool keep_temporary = false;  // committed, or left for the user after a failed rename
+    bool begun = false, ended = false, committed = false;
 
     hsize_t firms = 0, customers = 0, employees = 0, bins = 0;
     std::vector<double> row;  // one metric's values for every firm
     Open open;
-
-    SourceLocation where() const { return {options.path, 0, 0, ""}; }
 };
 
 void check_output_file(const std::string& output, bool force) {
@@ -90,17 +87,11 @@ Hdf5Recorder::Hdf5Recorder(OutputOptions options) : impl_(std::make_unique<Impl>
     auto& d = *impl_;
     d.options = std::move(options);
     check_output_file(d.options.path, d.options.force);
-    d.temporary = d.options.path + ".tmp." + std::to_string(::getpid());
-    d.writer.emplace(d.temporary, d.options.path);
+    d.temporary.emplace(d.options.path);
+    d.writer.emplace(d.temporary->path(), d.options.path);
 }
 
-Hdf5Recorder::~Hdf5Recorder() {
-    if (impl_->keep_temporary) return;
-    impl_->open = {};
-    impl_->writer.reset();
-    std::error_code ignored;
-    fs::remove(impl_->temporary, ignored);
-}
+Hdf5Recorder::~Hdf5Recorder() = default;  // Impl's members go in reverse order: objects, file, then the temporary file
 
 void Hdf5Recorder::begin(const ModelSpec& spec, const CustomerDispositions& dispositions) {
     auto& d = *impl_;
@@ -237,16 +228,12 @@ void Hdf5Recorder::end(const RunInfo& info) {
 
 void Hdf5Recorder::commit() {
     auto& d = *impl_;
-    if (!d.ended || d.keep_temporary) throw InternalError("Hdf5Recorder: commit() without end(), or twice");
+    if (!d.ended || d.committed) throw InternalError("Hdf5Recorder: commit() without end(), or twice");
+    d.committed = true;
     d.open = {};
     d.writer->close();
     d.writer.reset();
-    std::error_code error;
-    fs::rename(d.temporary, d.options.path, error);
-    d.keep_temporary = true;  // in place, or (if the rename failed) left where the message says
-    if (error)
-        throw UserError(d.where(), "cannot move the finished output into place: " + error.message(),
-                        "the complete result is in " + d.temporary + "; rename it by hand");
+    d.temporary->move_into_place();
 }
 
 namespace {

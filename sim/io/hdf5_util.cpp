@@ -1,6 +1,9 @@
 #include "hdf5_util.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 
 namespace trustsim::io::h5 {
 
@@ -179,6 +182,22 @@ void Appender::write(const void* rows, hsize_t count) {
     const Handle memory_space(writer_->check(H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr), "cannot describe " + name_), H5Sclose);
     writer_->check(H5Dwrite(dataset_, type_, memory_space, file_space, H5P_DEFAULT, rows), "cannot write " + name_);
     written_ += count;
+}
+
+TemporaryOutput::TemporaryOutput(std::string output) : output_(std::move(output)), path_(output_ + ".tmp." + std::to_string(::getpid())) {}
+
+TemporaryOutput::~TemporaryOutput() {
+    std::error_code ignored;  // the message that matters is the one that brought us here
+    if (!kept_) std::filesystem::remove(path_, ignored);
+}
+
+void TemporaryOutput::move_into_place() {
+    std::error_code error;
+    std::filesystem::rename(path_, output_, error);
+    kept_ = true;  // in place, or (if the rename failed) left where the message says
+    if (error)
+        throw UserError({output_, 0, 0, ""}, "cannot move the finished output into place: " + error.message(),
+                        "the complete result is in " + path_ + "; rename it by hand");
 }
 
 }  // namespace trustsim::io::h5

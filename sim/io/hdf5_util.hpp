@@ -112,6 +112,24 @@ private:
     Handle dataset_;
 };
 
+// The file an output is written to until it is complete (OUTPUT.tmp.PID, beside it), so that nothing
+// incomplete ever has the output's name. Removed when this goes out of scope unless moved into place, so that
+// neither an error nor a stop leaves it behind.
+class TemporaryOutput {
+public:
+    explicit TemporaryOutput(std::string output);
+    ~TemporaryOutput();
+    TemporaryOutput(const TemporaryOutput&) = delete;
+    TemporaryOutput& operator=(const TemporaryOutput&) = delete;
+    const std::string& path() const noexcept { return path_; }
+    // Renames the (closed) file to the output. If that fails, the complete file is kept, and the UserError says where.
+    void move_into_place();
+
+private:
+    std::string output_, path_;
+    bool kept_ = false;
+};
+
 // Chunk shape for a dataset: whole trailing dimensions, leading ones cut to keep chunks near chunk_bytes.
 std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t element_size, std::size_t chunk_bytes = default_chunk_bytes);
 

@@ -1,7 +1,5 @@
 // `trustsim merge`: one HDF5 file ("trustsim-sweep") with every run's time series and, per point, the
 // mean, standard deviation and 95% interval across replicates (layout in docs/sweeps.md).
-#include <unistd.h>
-
 #include <boost/math/distributions/students_t.hpp>
 #include <charconv>
 #include <cmath>
@@ -72,17 +70,6 @@ private:
     std::vector<std::size_t> count_;
 };
 
-// The file a merge writes until it is complete: removed unless kept, so that neither an error nor a stop
-// leaves it behind.
-struct TemporaryFile {
-    std::string path;
-    bool keep = false;
-    ~TemporaryFile() {
-        std::error_code ignored;  // the message that matters is the one that brought us here
-        if (!keep) fs::remove(path, ignored);
-    }
-};
-
 }  // namespace
 
 bool merge(const std::string& outdir, const std::string& output, bool force, const std::function<bool()>& stop) {
@@ -119,9 +106,9 @@ bool merge(const std::string& outdir, const std::string& output, bool force, con
     const auto points = sweep.points.size();
     const auto replicates = static_cast<std::size_t>(sweep.replicates);
     const auto per_run = static_cast<std::size_t>(steps * firms);
-    TemporaryFile temporary{output + ".tmp." + std::to_string(::getpid())};
+    io::h5::TemporaryOutput temporary(output);
     {  // the file is closed at the end of this block, before it is renamed (or removed)
-        io::h5::Writer w(temporary.path, output);
+        io::h5::Writer w(temporary.path(), output);
         const hid_t root = w.file();
         w.attribute(root, "format", std::string("trustsim-sweep"));
         w.attribute(root, "format_version", std::int32_t{1});
@@ -233,12 +220,7 @@ bool merge(const std::string& outdir, const std::string& output, bool force, con
         }
         w.close();
     }
-    temporary.keep = true;  // the merge is complete: in place, or (if the rename fails) where the message says
-    std::error_code error;
-    fs::rename(temporary.path, output, error);
-    if (error)
-        throw UserError({output, 0, 0, ""}, "cannot move the merged file into place: " + error.message(),
-                        "the complete result is in " + temporary.path + "; rename it by hand");
+    temporary.move_into_place();
     return true;
 }
 
