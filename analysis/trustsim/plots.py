@@ -144,12 +144,12 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
     for axis in (x, y):
         if axis not in parameters:
             raise ValueError(f"'{axis}' is not a swept parameter of this sweep; its parameters are {', '.join(parameters) or 'none'}")
-    firm_name = str(select_firm(sweep["firm"], firm).values)
-    table = summarize_replicates(sweep, [metric], tail=tail)
-    table = table[table["firm"] == firm_name]
     if _sampled(sweep):
         raise ValueError("a random or Latin-hypercube sweep's points are not a grid: plot summarize_replicates(sweep, "
                          f"[{metric!r}]) as a scatter of {x} against {y} instead")
+    firm_name = str(select_firm(sweep["firm"], firm).values)
+    table = summarize_replicates(sweep, [metric], tail=tail)
+    table = table[table["firm"] == firm_name]
     if others := [p for p in parameters if p not in (x, y) and table[p].nunique() > 1]:
         raise ValueError(f"the sweep also varies {', '.join(others)}, which a heatmap of {x} x {y} would average over: select one "
                          f"value first, e.g. sweep.where(sweep[{others[0]!r}] == {table[others[0]].iloc[0]!r}, drop=True)")
@@ -157,7 +157,7 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
     if len(table) != columns * rows:
         missing = sweep.attrs.get("missing_runs")
         reason = (f"some points have no finished run yet ({len(missing)} runs missing): plot it when the sweep has finished"
-                  if missing else "as a random or Latin-hypercube sweep's are: plot summarize_replicates' table as a scatter instead")
+                  if missing else "as a list of points may be: plot summarize_replicates' table as a scatter instead")
         raise ValueError(f"the points are not a grid over {x} x {y} ({columns} values of one, {rows} of the other, {len(table)} points), {reason}")
     grid = table.pivot_table(index=y, columns=x, values="mean", dropna=False)
     if ax is None:
