@@ -38,10 +38,13 @@ bool within(const std::string& inner, const std::string& outer) {
 }
 
 // How a scalar is marked as text to YAML, where it is: quoted (yaml-cpp tags it "!") or tagged !!str. Another
-// reader of the file would not see a number or a boolean in it. Returns the fix: what to remove.
-std::optional<std::string> marked_as_text(const YAML::Node& node) {
-    if (node.Tag() == "!") return "the quotes";
-    if (node.Tag() == "tag:yaml.org,2002:str") return "the !!str tag";
+// reader of the file would not see a number or a boolean in it.
+struct TextMarking {
+    std::string_view shown_as, to_remove;
+};
+std::optional<TextMarking> marked_as_text(const YAML::Node& node) {
+    if (node.Tag() == "!") return TextMarking{"in quotes", "the quotes"};
+    if (node.Tag() == "tag:yaml.org,2002:str") return TextMarking{"tagged !!str", "the !!str tag"};
     return std::nullopt;
 }
 
@@ -199,7 +202,8 @@ public:
         if (!node.IsScalar()) fail(node, path, "expected a number, got " + describe(node), "write a plain number");
         const auto& text = node.Scalar();
         if (const auto marking = marked_as_text(node))
-            fail(node, path, "expected a number, got the text \"" + text + "\" (" + (*marking == "the quotes" ? "in quotes" : "tagged !!str") + ")", "remove " + *marking + ": " + text);
+            fail(node, path, "expected a number, got the text \"" + text + "\" (" + std::string(marking->shown_as) + ")",
+                 "remove " + std::string(marking->to_remove) + ": " + text);
         double value = 0;
         const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
@@ -227,7 +231,8 @@ public:
         bool value = false;
         if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value))
             fail(node, path, "expected true or false, got " + describe(node), "write true or false");
-        if (const auto marking = marked_as_text(node)) fail(node, path, "expected true or false, got the text \"" + node.Scalar() + "\"", "remove " + *marking + ": " + node.Scalar());
+        if (const auto marking = marked_as_text(node))
+            fail(node, path, "expected true or false, got the text \"" + node.Scalar() + "\"", "remove " + std::string(marking->to_remove) + ": " + node.Scalar());
         return value;
     }
 
@@ -848,6 +853,12 @@ std::vector<Edge> read_edge_list(const std::string& path, std::int64_t customers
 
 namespace {
 
+std::vector<std::string> firm_names(const ModelSpec& spec) {
+    std::vector<std::string> names;
+    for (const auto& firm : spec.firms) names.push_back(firm.name);
+    return names;
+}
+
 // Loads one scenario; with_sweep also reads the sweep section and checks that every point loads.
 LoadedScenario load(std::string_view text, const std::string& name, const std::vector<std::string>& overrides, const std::string& base_dir,
                     bool with_sweep) {
@@ -884,6 +895,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
     loaded.resolved_yaml = resolved_yaml(loaded.spec);
     if (!with_sweep) return loaded;
     loaded.sweep = read_sweep(reader, root["sweep"], static_cast<std::uint64_t>(loaded.spec.simulation.seed));
+    const auto scenario_firms = firm_names(loaded.spec);  // a sweep's runs share one list of firms (a merged file has one)
     for (std::int64_t p = 0; p < static_cast<std::int64_t>(loaded.sweep.points.size()); ++p) {
         auto point = overrides;
         for (auto& o : point_overrides(loaded.sweep, p)) point.push_back(std::move(o));
@@ -907,17 +919,11 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
                         format_error(UserError(e.where(), e.problem(), "")), e.fix());
         }
         loaded.sweep.point_bytes.push_back(Simulation::estimated_memory_bytes(spec));
-        // A sweep's runs share one list of firms (a merged file has one), so no point may change it.
-        const auto firm_names = [](const ModelSpec& model) {
-            std::vector<std::string> names;
-            for (const auto& firm : model.firms) names.push_back(firm.name);
-            return names;
-        };
-        if (firm_names(spec) != firm_names(loaded.spec)) {
+        if (firm_names(spec) != scenario_firms) {
             const auto& parameters = loaded.sweep.parameters;
             const auto firms = std::find_if(parameters.begin(), parameters.end(), [](const std::string& k) { return within(k, "firms"); });
             reader.fail(sweep_parameter_node(root["sweep"], loaded.sweep.method, p, firms == parameters.end() ? parameters.front() : *firms), "sweep",
-                        "point " + std::to_string(p) + " has the firms " + join(firm_names(spec)) + ", not " + join(firm_names(loaded.spec)) +
+                        "point " + std::to_string(p) + " has the firms " + join(firm_names(spec)) + ", not " + join(scenario_firms) +
                             " as the scenario: a sweep's runs must have the same firms",
                         "sweep the firms' settings (e.g. firms[0].control_customers), not their names, number or copies");
         }
