@@ -171,15 +171,17 @@ def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, Path
     rows = []
     for point, group in sweep.groupby("point"):
         for metric in metrics:
-            values = long_run(group, metric, tail).transpose("run", "firm").values
-            mean, sd, low, high = interval(values, axis=0, confidence=confidence)
-            for f, firm in enumerate(sweep["firm"].values):
-                row = {"point": int(point)} if by_point else {}
-                row.update({"firm": firm, "metric": metric, "aggregate": aggregate(metric, tail), "n": int(np.isfinite(values[:, f]).sum()),
-                            "mean": mean[f], "std": sd[f], "ci_low": low[f], "ci_high": high[f]})
-                row.update({p: group[p].values[0] for p in parameters})
-                rows.append(row)
+            rows += _rows(long_run(group, metric, tail).transpose("run", "firm").values, sweep["firm"].values, metric, tail, confidence,
+                          {"point": int(point)} if by_point else {}, {p: group[p].values[0] for p in parameters})
     return pd.DataFrame(rows)
+
+
+def _rows(values: np.ndarray, firms, metric: str, tail: float, confidence: float, first: dict, last: dict) -> list[dict]:
+    """A table's rows for `values` (replicates x firms), one per firm: the `first` columns, the firm, the metric
+    and its aggregate, then n, mean, std and the interval across the replicates, then the `last` columns."""
+    mean, sd, low, high = interval(values, axis=0, confidence=confidence)
+    return [{**first, "firm": firm, "metric": metric, "aggregate": aggregate(metric, tail), "n": int(np.isfinite(values[:, f]).sum()),
+             "mean": mean[f], "std": sd[f], "ci_low": low[f], "ci_high": high[f], **last} for f, firm in enumerate(firms)]
 
 
 def _warn_if_incomplete(sweep: xr.Dataset) -> None:
@@ -226,9 +228,6 @@ def summarize_differences(sweep: Union[xr.Dataset, PathLike], baseline: Mapping[
         values = long_run(sweep, metric, tail).transpose("run", "firm").values
         differences = values[pairs["index"].values] - values[pairs["index_baseline"].values]
         for point, group in pairs.groupby("point"):
-            mean, sd, low, high = interval(differences[group.index.values], axis=0, confidence=confidence)
-            for f, firm in enumerate(sweep["firm"].values):
-                rows.append({"point": int(point), "firm": firm, "metric": metric, "aggregate": aggregate(metric, tail),
-                             "n": int(np.isfinite(differences[group.index.values, f]).sum()), "mean": mean[f], "std": sd[f],
-                             "ci_low": low[f], "ci_high": high[f], **{p: group[p].iloc[0] for p in parameters}})
+            rows += _rows(differences[group.index.values], sweep["firm"].values, metric, tail, confidence, {"point": int(point)},
+                          {p: group[p].iloc[0] for p in parameters})
     return pd.DataFrame(rows)
