@@ -297,11 +297,16 @@ int main(int argc, char** argv) {
     sweep_cmd->add_option("scenario", sweep_command.options.scenario, "Scenario file with a sweep: section (YAML)")->required();
     sweep_cmd->add_option("-o,--output", sweep_command.options.outdir, "Sweep directory")->required()->check(non_empty_output("-o sweep-dir"));
     sweep_cmd->add_option("--set", sweep_command.options.overrides, "Override a scenario value: key.path=value (repeatable)");
-    sweep_cmd->add_option("--jobs", sweep_command.options.jobs, "Runs at once (default 1)")->check(positive_count);
+    auto* jobs = sweep_cmd->add_option("--jobs", sweep_command.options.jobs, "Runs at once (default 1; not with --mpi or --slurm)")->check(positive_count);
     sweep_cmd->add_option("--threads-per-run", sweep_command.options.threads_per_run, "Threads of each run (default 1)")->check(positive_count);
-    sweep_cmd->add_option("--shard", sweep_command.shard, "Run only shard i of K (i/K): the runs with run % K == i");
-    sweep_cmd->add_flag("--mpi", sweep_command.mpi, "Spread the runs over MPI ranks (start with mpirun)");
-    auto* slurm_flag = sweep_cmd->add_flag("--slurm", sweep_command.slurm, "Write a SLURM job array and a merge job instead of running");
+    auto* shard = sweep_cmd->add_option("--shard", sweep_command.shard, "Run only shard i of K (i/K): the runs with run % K == i (not with --slurm)");
+    // What the chosen way of running decides itself is refused rather than ignored: an MPI rank runs one run at a
+    // time, and the SLURM job array gives each task its shard.
+    auto* mpi_flag = sweep_cmd->add_flag("--mpi", sweep_command.mpi, "Spread the runs over MPI ranks (start with mpirun)")->excludes(jobs);
+    auto* slurm_flag = sweep_cmd->add_flag("--slurm", sweep_command.slurm, "Write a SLURM job array and a merge job instead of running")
+                           ->excludes(jobs)
+                           ->excludes(shard)
+                           ->excludes(mpi_flag);
     // The SLURM options mean nothing without --slurm: refused rather than ignored by a sweep that then runs here.
     sweep_cmd->add_option("--tasks", sweep_command.slurm_options.tasks, "SLURM array tasks (default: one per run, at most 1000)")
         ->check(CLI::Range(1, 1'000'000))

@@ -246,13 +246,20 @@ TEST_CASE("merge never writes over the files of the sweep it merges") {
     CHECK(run("merge " + sweep + " -o " + sweep + "/sweep.h5").status == 0);  // a new name beside them is free, as SLURM's merge job uses
 }
 
-TEST_CASE("sweep refuses the SLURM options without --slurm, and a shard that is not i/K") {
+TEST_CASE("sweep refuses the SLURM options without --slurm, options that --mpi or --slurm decide, and a shard that is not i/K") {
     TempDir dir;
     const auto scenario = source_dir() + "/scenarios/crossover.yaml";
     for (const auto* option : {"--submit", "--tasks 4", "--partition short", "--time 00:10:00"}) {
         const auto r = run("sweep " + scenario + " -o " + (dir / "out") + " -q " + option);
         CHECK(r.status == 2);
         CHECK_THAT(r.output, Catch::Contains("requires --slurm"));
+    }
+    // What --mpi and --slurm decide themselves: refused, not ignored.
+    for (const auto* options : {"--mpi --jobs 2", "--slurm --jobs 2", "--slurm --shard 0/2", "--slurm --mpi"}) {
+        INFO(options);
+        const auto r = run("sweep " + scenario + " -o " + (dir / "out") + " -q " + options);
+        CHECK(r.status == 2);
+        CHECK_THAT(r.output, Catch::Contains("excludes"));
     }
     for (const auto* shard : {"1/3/4", "1/3x", "x/3", "1", "3/3"}) {
         const auto r = run("sweep " + scenario + " -o " + (dir / "out") + " -q --shard " + shard);
