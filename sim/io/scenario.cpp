@@ -919,6 +919,10 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
                         format_error(UserError(e.where(), e.problem(), "")), e.fix());
         }
         loaded.sweep.point_bytes.push_back(Simulation::estimated_memory_bytes(spec));
+        if (const auto& file = spec.network.file; spec.network.edges && file != loaded.spec.network.file) {
+            auto& lists = loaded.sweep.point_edge_lists;
+            if (std::none_of(lists.begin(), lists.end(), [&](const auto& list) { return list.first == file; })) lists.emplace_back(file, spec.network.edges);
+        }
         if (firm_names(spec) != scenario_firms) {
             const auto& parameters = loaded.sweep.parameters;
             const auto firms = std::find_if(parameters.begin(), parameters.end(), [](const std::string& k) { return within(k, "firms"); });

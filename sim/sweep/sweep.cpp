@@ -190,12 +190,14 @@ std::string first_difference(const std::string& a, const std::string& b) {
 // (a YAML comment), since only its path is in the scenario: a file changed between shards or resumes would
 // mix two networks in one sweep.
 std::string identity(const io::LoadedScenario& scenario) {
-    std::string text = scenario.resolved_yaml + scenario.sweep.resolved_yaml;
-    if (const auto& edges = scenario.spec.network.edges) {
+    const auto fingerprint = [](const std::vector<Edge>& edges) {
         char crc[9];
-        std::snprintf(crc, sizeof crc, "%08x", crc32_of(edges->data(), edges->size() * sizeof(Edge)));
-        text += "# network.file holds " + std::to_string(edges->size()) + " edges, CRC-32 " + crc + "\n";
-    }
+        std::snprintf(crc, sizeof crc, "%08x", crc32_of(edges.data(), edges.size() * sizeof(Edge)));
+        return std::to_string(edges.size()) + " edges, CRC-32 " + crc + "\n";
+    };
+    std::string text = scenario.resolved_yaml + scenario.sweep.resolved_yaml;
+    if (const auto& edges = scenario.spec.network.edges) text += "# network.file holds " + fingerprint(*edges);
+    for (const auto& [file, edges] : scenario.sweep.point_edge_lists) text += "# a point's network.file " + file + " holds " + fingerprint(*edges);
     return text;
 }
 

@@ -215,6 +215,30 @@ TEST_CASE("a sweep over an edge list refuses a resume after the file changed") {
     CHECK(sweep::read_results(options.outdir).size() == 2);
 }
 
+TEST_CASE("a sweep over edge lists refuses a resume after a point's file changed") {
+    TempDir dir("point-edges");
+    const auto write_edges = [&](const std::string& name, int step) {
+        std::ofstream edges(dir.path / name);
+        for (int i = 0; i + step < 200; ++i) edges << i << " " << i + step << "\n";
+    };
+    write_edges("ring.txt", 1);
+    write_edges("other.txt", 3);
+    auto options = options_for(dir.path, "network: {type: edge_list, file: ring.txt}\nsweep:\n  grid:\n    network.file: [ring.txt, other.txt]\n");
+    options.shard_count = 2;
+    CHECK(run_all(options, "shard-0"));
+    write_edges("other.txt", 4);  // point 1's network changed, under the same name
+    options.shard_index = 1;
+    try {
+        sweep::prepare_sweep(options);
+        FAIL("a point's changed edge list was accepted");
+    } catch (const UserError& e) {
+        CHECK_THAT(e.problem(), Catch::Contains("different scenario") && Catch::Contains("other.txt holds 197 edges") && Catch::Contains("196 edges"));
+    }
+    write_edges("other.txt", 3);
+    CHECK(run_all(options, "shard-1"));
+    CHECK(sweep::read_results(options.outdir).size() == 2);
+}
+
 TEST_CASE("the run log keeps complete records and drops a torn tail") {
     TempDir dir("log");
     const auto path = (dir.path / "results" / "w.tsr").string();

@@ -1,8 +1,10 @@
 #pragma once
 // Loading a scenario: YAML text -> validated ModelSpec, with every problem reported as a UserError
 // that names file, line, column and key path and says how to fix it.
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "trustsim/errors.hpp"
@@ -20,6 +22,9 @@ struct SweepSpec {
     std::vector<std::vector<std::string>> points;  // points[p][k]: the YAML text of parameter k at point p
     std::string resolved_yaml;                     // the sweep section, normalised (part of the sweep's identity)
     std::vector<double> point_bytes;               // each point's peak memory (Simulation::estimated_memory_bytes)
+    // The edge lists that points read instead of the scenario's network.file, by path: their contents are part
+    // of the sweep's identity, as the scenario's are.
+    std::vector<std::pair<std::string, std::shared_ptr<const std::vector<Edge>>>> point_edge_lists;
 
     std::int64_t runs() const noexcept { return static_cast<std::int64_t>(points.size()) * replicates; }
 };
