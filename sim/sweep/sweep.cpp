@@ -254,6 +254,12 @@ RunLog::RunLog(const std::string& path) : path_(path) {
         ::close(fd_);
         throw UserError({path, 0, 0, ""}, "another trustsim process is writing this run log", "wait for it to finish, or use another output directory");
     }
+    // Copies of this log left by a writer killed while making one (below): only the lock's holder makes them.
+    // Harmless if they stay (readers take *.tsr only), so a failure to remove them is not an error.
+    const auto copy_prefix = fs::path(path).filename().string() + ".tmp.";
+    std::error_code ignored;
+    for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path(), ignored))
+        if (entry.path().filename().string().starts_with(copy_prefix)) fs::remove(entry.path(), ignored);
     const auto scan = scan_log(path, [](RunResult&&) {});
     if (!scan.damaged.empty()) {  // truncating to the intact prefix would lose the records after the damage
         const int copy = copy_intact_records(path, scan);

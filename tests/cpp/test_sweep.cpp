@@ -263,8 +263,10 @@ TEST_CASE("the run log keeps complete records and drops a torn tail") {
     CHECK_THROWS_AS(sweep::read_values(moved), UserError);
     moved.offset = intact + 100;
     CHECK_THROWS_AS(sweep::read_values(moved), UserError);
+    std::ofstream(path + ".tmp.99999") << "a copy left by a writer killed while making it";
     { sweep::RunLog reopened(path); }
     CHECK(fs::file_size(path) == intact);
+    CHECK_FALSE(fs::exists(path + ".tmp.99999"));
 
     // A flipped byte inside the first record loses that record only: the next one is found after it.
     flip_byte(path, 100);
