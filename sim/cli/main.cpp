@@ -110,7 +110,10 @@ int run(const RunOptions& options) {
                                                      progress.update(done, total);
                                                      return !stop_requested();
                                                  }});
-    if (!simulation.run(recorders)) return stopped(" at step " + std::to_string(simulation.current_step()), nothing_written(output));
+    if (!simulation.run(recorders)) {
+        progress.clear();
+        return stopped(" at step " + std::to_string(simulation.current_step()), nothing_written(output));
+    }
     file.commit();
     if (!options.quiet) {
         std::cout << "wrote " << output << ": " << counted(scenario.spec.simulation.steps, "step") << ", "
