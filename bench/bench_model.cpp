@@ -308,7 +308,7 @@ int memory_probe(std::int64_t customers) {
     simulation.step();
     simulation.step();
     std::printf("%.0f %.0f %lld %.0f\n", base, peak_resident_bytes(), static_cast<long long>(simulation.network().edge_ends()),
-                Simulation::estimated_memory_bytes(spec));
+                Simulation::estimated_memory(spec).bytes(2));
     return 0;
 }
 

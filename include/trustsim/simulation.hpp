@@ -27,6 +27,13 @@ struct PhaseSeconds {
     double firms = 0;          // phase D
 };
 
+// Bytes a run holds at its peak: what all its threads share, and each thread's own scratch.
+struct MemoryEstimate {
+    double shared = 0;      // agent state, network and its construction
+    double per_thread = 0;  // word of mouth's batch of listeners: their contacts' records and news
+    double bytes(int threads) const noexcept { return shared + per_thread * (threads > 1 ? threads : 1); }
+};
+
 class Simulation {
 public:
     Simulation(ModelSpec spec, Context context);
@@ -34,9 +41,9 @@ public:
     Simulation(const Simulation&) = delete;
     Simulation& operator=(const Simulation&) = delete;
 
-    // Bytes a run of `spec` holds at its peak (agent state, network and its construction), so that a
-    // population too large for the machine is refused before it is built.
-    static double estimated_memory_bytes(const ModelSpec& spec);
+    // What a run of `spec` holds at its peak, so that a population too large for the machine is refused
+    // before it is built.
+    static MemoryEstimate estimated_memory(const ModelSpec& spec);
 
     // Runs every step, reporting to the recorder. Returns false if the progress callback stopped it.
     bool run(Recorder& recorder);

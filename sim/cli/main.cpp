@@ -96,10 +96,10 @@ int run(const RunOptions& options) {
     if (scenario.sweep.runs() > 1 && !options.quiet)
         std::cerr << "trustsim: note: this scenario has a sweep of " << scenario.sweep.runs()
                   << " runs; `run` runs its base scenario once (use `trustsim sweep` for the sweep)\n";
-    io::check_fits_in_memory(scenario);
+    const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+    io::check_fits_in_memory(scenario, threads);
     const std::string output =
         options.output.empty() ? std::filesystem::path(options.scenario).stem().string() + ".h5" : options.output;
-    const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
 
     io::Hdf5Recorder file(io::OutputOptions{output, options.force, scenario.resolved_yaml,
                                             static_cast<std::uint64_t>(scenario.spec.simulation.seed)});
@@ -246,7 +246,7 @@ int validate(const std::string& path, const std::vector<std::string>& overrides,
     std::cout << path << ": valid (" << counted(spec.simulation.steps, "step") << ", " << counted(spec.customers.count, "customer") << ", "
               << counted(std::ssize(spec.firms), "firm") << ", " << counted(std::ssize(spec.events), "event") << ")\n";
     try {
-        io::check_fits_in_memory(scenario);
+        io::check_fits_in_memory(scenario, omp_get_max_threads());  // as `trustsim run` would run it here
     } catch (const UserError& e) {  // valid, but not for this machine: say so without failing (it may be meant for a cluster node)
         std::cout << "note: " << e.problem() << "\n";
     }

@@ -617,7 +617,7 @@ StepMetrics Simulation::State::firms_phase(const std::vector<double>& tally, con
     return metrics;
 }
 
-double Simulation::estimated_memory_bytes(const ModelSpec& spec) {
+MemoryEstimate Simulation::estimated_memory(const ModelSpec& spec) {
     const auto firms = static_cast<double>(spec.firms.size());
     double scandals = 0, employees = 0;
     for (const auto& e : spec.events) scandals += e.kind == Event::Kind::scandal ? 1 : 0;
@@ -636,7 +636,15 @@ double Simulation::estimated_memory_bytes(const ModelSpec& spec) {
     // per end, and half as much again, on average, of growth slack) are concatenated into one (4 more); an
     // edge-list file's edges are held by the scenario and copied for construction (8 bytes per end).
     const double construction = spec.network.kind == NetworkSpec::Kind::edge_list ? 12 : 10;
-    return per_customer * static_cast<double>(spec.customers.count) + per_employee * employees + construction * edge_ends;
+    // A thread's batch of listeners holds, per contact, its record and a news count (and, well mixed, the
+    // contact drawn): a few kB at ten contacts each, tens of MB at the 10,000 a well-mixed market may draw.
+    const bool well_mixed = spec.network.kind == NetworkSpec::Kind::well_mixed;
+    const double contacts_per_listener = spec.network.kind == NetworkSpec::Kind::none ? 0
+                                         : well_mixed ? std::round(spec.network.mean_degree)
+                                                      : edge_ends / std::max(1.0, static_cast<double>(spec.customers.count));
+    const double per_contact = sizeof(Experience) + sizeof(std::size_t) + (well_mixed ? sizeof(std::int32_t) : 0);
+    return {per_customer * static_cast<double>(spec.customers.count) + per_employee * employees + construction * edge_ends,
+            static_cast<double>(StreamBatch::agents) * contacts_per_listener * per_contact};
 }
 
 Simulation::Simulation(ModelSpec spec, Context context) : state_(std::make_unique<State>(std::move(spec), std::move(context))) {}

@@ -918,7 +918,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
             reader.fail(root["sweep"], "sweep", "point " + std::to_string(p) + " (" + join(point) + ") is not a valid scenario: " +
                         format_error(UserError(e.where(), e.problem(), "")), e.fix());
         }
-        loaded.sweep.point_bytes.push_back(Simulation::estimated_memory_bytes(spec));
+        loaded.sweep.point_memory.push_back(Simulation::estimated_memory(spec));
         if (const auto& file = spec.network.file; spec.network.edges && file != loaded.spec.network.file) {
             auto& lists = loaded.sweep.point_edge_lists;
             if (std::none_of(lists.begin(), lists.end(), [&](const auto& list) { return list.first == file; })) lists.emplace_back(file, spec.network.edges);
@@ -985,12 +985,13 @@ void check_memory(const std::string& scenario, double needed, const std::string&
 
 }  // namespace
 
-void check_fits_in_memory(const LoadedScenario& scenario) {
-    check_memory(scenario.name, Simulation::estimated_memory_bytes(scenario.spec), "the run", 1);
+void check_fits_in_memory(const LoadedScenario& scenario, int threads) {
+    check_memory(scenario.name, Simulation::estimated_memory(scenario.spec).bytes(threads), "the run", 1);
 }
 
-void check_sweep_fits_in_memory(const LoadedScenario& scenario, int concurrent) {
-    const auto& bytes = scenario.sweep.point_bytes;
+void check_sweep_fits_in_memory(const LoadedScenario& scenario, int concurrent, int threads_per_run) {
+    std::vector<double> bytes;
+    for (const auto& point : scenario.sweep.point_memory) bytes.push_back(point.bytes(threads_per_run));
     if (bytes.empty()) return;
     const auto largest = std::max_element(bytes.begin(), bytes.end());
     const auto runs = std::max(1, concurrent);

@@ -329,7 +329,7 @@ std::vector<double> read_values(const RunResult& run) {
 
 io::LoadedScenario prepare_sweep(const SweepOptions& options) {
     auto scenario = io::load_scenario_file(options.scenario, options.overrides);
-    io::check_sweep_fits_in_memory(scenario, options.jobs);
+    io::check_sweep_fits_in_memory(scenario, options.jobs, options.threads_per_run);
     const fs::path outdir(options.outdir);
     const auto stored = outdir / "scenario.yaml";
     if (fs::exists(stored)) {

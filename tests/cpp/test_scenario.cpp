@@ -352,13 +352,22 @@ TEST_CASE("hostile YAML is refused quickly") {
 TEST_CASE("a population that cannot fit in memory is refused up front with the estimate") {
     const auto loaded = load_scenario_text(two_firms + "customers: {count: 2000000000}\nnetwork: {type: erdos_renyi, mean_degree: 1000}\n", "huge.yaml");
     try {
-        check_fits_in_memory(loaded);
+        check_fits_in_memory(loaded, 1);
         FAIL("accepted");
     } catch (const UserError& e) {
         CHECK(e.where().key_path == "customers.count");
         CHECK_THAT(e.problem(), Catch::Contains("GiB"));
     }
-    CHECK_NOTHROW(check_fits_in_memory(load_scenario_text(two_firms, "small.yaml")));
+    CHECK_NOTHROW(check_fits_in_memory(load_scenario_text(two_firms, "small.yaml"), 1));
+
+    // Each thread's word of mouth holds its batch of listeners' contacts: about 41 MB at 10,000 drawn each,
+    // so a small well-mixed market fits on one thread and not on 4,096 (168 GB), a run's or a sweep's.
+    const auto crowded = load_scenario_text(two_firms + "customers: {count: 20000}\nnetwork: {type: well_mixed, mean_degree: 10000}\n", "crowded.yaml");
+    CHECK(Simulation::estimated_memory(crowded.spec).per_thread == Approx(256.0 * 10000 * 16));
+    CHECK_NOTHROW(check_fits_in_memory(crowded, 1));
+    CHECK_THROWS_AS(check_fits_in_memory(crowded, 4096), UserError);
+    CHECK_NOTHROW(check_sweep_fits_in_memory(crowded, 1, 1));
+    CHECK_THROWS_AS(check_sweep_fits_in_memory(crowded, 1, 4096), UserError);
 }
 
 TEST_CASE("inputs the fuzzer found are handled: they load or raise a UserError") {

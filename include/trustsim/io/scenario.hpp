@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "trustsim/errors.hpp"
+#include "trustsim/simulation.hpp"
 #include "trustsim/spec.hpp"
 
 namespace trustsim::io {
@@ -21,7 +22,7 @@ struct SweepSpec {
     std::vector<std::string> parameters;           // key paths, as for --set
     std::vector<std::vector<std::string>> points;  // points[p][k]: the YAML text of parameter k at point p
     std::string resolved_yaml;                     // the sweep section, normalised (part of the sweep's identity)
-    std::vector<double> point_bytes;               // each point's peak memory (Simulation::estimated_memory_bytes)
+    std::vector<MemoryEstimate> point_memory;      // each point's peak memory (Simulation::estimated_memory)
     // The edge lists that points read instead of the scenario's network.file, by path: their contents are part
     // of the sweep's identity, as the scenario's are.
     std::vector<std::pair<std::string, std::shared_ptr<const std::vector<Edge>>>> point_edge_lists;
@@ -55,10 +56,10 @@ SweepRun sweep_run(const LoadedScenario& scenario, std::int64_t run);
 // The scenario of one run of a sweep: the base scenario with the point's values and the run's seed.
 LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run);
 
-// Refuses, up front, a scenario whose run would not fit in this machine's memory.
-void check_fits_in_memory(const LoadedScenario& scenario);
-// The same for a sweep's largest point, with `concurrent` runs at once.
-void check_sweep_fits_in_memory(const LoadedScenario& scenario, int concurrent);
+// Refuses, up front, a scenario whose run on `threads` threads would not fit in this machine's memory.
+void check_fits_in_memory(const LoadedScenario& scenario, int threads);
+// The same for a sweep's largest point, with `concurrent` runs of `threads_per_run` threads at once.
+void check_sweep_fits_in_memory(const LoadedScenario& scenario, int concurrent, int threads_per_run);
 
 // The resolved scenario as YAML: every field, defaults included, in the scenario format.
 std::string resolved_yaml(const ModelSpec& spec);
