@@ -233,6 +233,10 @@ public:
             fail(node, path, "expected true or false, got " + describe(node), "write true or false");
         if (const auto marking = marked_as_text(node))
             fail(node, path, "expected true or false, got the text \"" + node.Scalar() + "\"", "remove " + std::string(marking->to_remove) + ": " + node.Scalar());
+        // yaml-cpp also reads YAML 1.1's y, yes, on, off, ...; YAML 1.2 and most other readers take them as text.
+        static constexpr std::string_view booleans[] = {"true", "True", "TRUE", "false", "False", "FALSE"};
+        if (std::find(std::begin(booleans), std::end(booleans), node.Scalar()) == std::end(booleans))
+            fail(node, path, "expected true or false, got " + node.Scalar(), std::string("write ") + (value ? "true" : "false"));
         return value;
     }
 

@@ -177,6 +177,15 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK(error_of(two_firms + "customers: {opportunist_share: !!str 0.5}\n").fix() == "remove the !!str tag: 0.5");
         CHECK(error_of(two_firms + "record: {snapshot_customers: \"true\"}\n").fix() == "remove the quotes: true");
     }
+    SECTION("YAML 1.1's other booleans, which other readers take as text") {
+        for (const auto* word : {"y", "yes", "on", "n", "no", "off", "Yes"}) {
+            const auto e = error_of(two_firms + "record: {snapshot_customers: " + word + "}\n");
+            CHECK(e.where().key_path == "record.snapshot_customers");
+            CHECK(e.problem() == std::string("expected true or false, got ") + word);
+        }
+        CHECK(error_of(two_firms + "record: {snapshot_customers: off}\n").fix() == "write false");
+        CHECK(load_scenario_text(two_firms + "record: {snapshot_customers: True}\n", "t.yaml").spec.record.snapshot_customers);
+    }
     SECTION("a whole number too large to be read exactly") {
         const auto e = error_of(two_firms + "simulation: {seed: 9007199254740993}\n");
         CHECK(e.where().key_path == "simulation.seed");
