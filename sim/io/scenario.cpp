@@ -456,6 +456,9 @@ NetworkSpec read_network(const Reader& r, const Node& node, std::int64_t custome
         if (written.empty()) r.fail(node["file"], "network.file", "the edge list's path is empty", "name the file, e.g. file: contacts.txt");
         const auto path = (fs::path(base_dir) / written).lexically_normal();
         if (fs::is_directory(path)) r.fail(node["file"], "network.file", "'" + path.string() + "' is a folder, not an edge list", "name the edge-list file in it");
+        if (!fs::exists(path))
+            r.fail(node["file"], "network.file", "there is no edge list at '" + path.string() + "'",
+                   "check the path; a relative path is read from the scenario's folder");
         network.file = fs::absolute(path).string();
         network.edges = std::make_shared<const std::vector<Edge>>(read_edge_list(network.file, customers));
     }

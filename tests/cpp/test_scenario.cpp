@@ -325,6 +325,11 @@ TEST_CASE("scenario files and edge lists are read from disk") {
     CHECK(folder.where().key_path == "network.file");
     CHECK(folder.where().line == 5);
     CHECK_THAT(folder.problem(), Catch::Contains("is a folder"));
+    // A missing edge list is named at the scenario's line too, not in the file that is not there.
+    const auto missing = network_error("nowhere.txt");
+    CHECK(missing.where().file == (dir / "path.yaml").string());
+    CHECK(missing.where().line == 5);
+    CHECK_THAT(missing.problem(), Catch::Contains("no edge list at") && Catch::Contains("nowhere.txt"));
     CHECK_THROWS_AS(load_scenario_file((dir / "missing.yaml").string()), UserError);
     std::filesystem::remove_all(dir);
 }
