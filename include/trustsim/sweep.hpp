@@ -86,9 +86,14 @@ std::int64_t write_manifest(const io::LoadedScenario& scenario, const std::strin
 // SLURM scripts. Other names in `outdir` are free (the SLURM merge job writes OUTDIR/sweep.h5).
 bool is_sweep_file(const std::string& outdir, const std::string& path);
 
-// One HDF5 file with every run's time series and per-point statistics across replicates. Returns false,
+// What a merge wrote.
+struct MergedSweep {
+    std::int64_t points = 0, replicates = 0, steps = 0;  // steps: the longest run's
+};
+// One HDF5 file with every run's time series and per-point statistics across replicates. Returns nothing,
 // leaving nothing at `output`, if `stop` turned true (it is polled between runs).
-bool merge(const std::string& outdir, const std::string& output, bool force, const std::function<bool()>& stop = [] { return false; });
+std::optional<MergedSweep> merge(const std::string& outdir, const std::string& output, bool force,
+                                 const std::function<bool()>& stop = [] { return false; });
 
 // SLURM: writes OUTDIR/slurm/{sweep,merge}.sbatch; with submit, submits both (merge after the array).
 struct SlurmOptions {

@@ -353,7 +353,12 @@ int main(int argc, char** argv) {
         if (*sweep_cmd) return run_sweep(sweep_command, std::filesystem::read_symlink("/proc/self/exe").string());
         if (*merge_cmd) {
             stop_on_signals();
-            return sweep::merge(merge_dir, merge_output, merge_force, stop_requested) ? ok : stopped("", nothing_written(merge_output));
+            const auto merged = sweep::merge(merge_dir, merge_output, merge_force, stop_requested);
+            if (!merged) return stopped("", nothing_written(merge_output));
+            std::cout << "wrote " << merge_output << ": " << counted(merged->points * merged->replicates, "run") << " of " << merge_dir << " ("
+                      << counted(merged->points, "point") << " x " << counted(merged->replicates, "replicate") << ", " << counted(merged->steps, "step")
+                      << "), with each point's mean, standard deviation and 95% interval\n";
+            return ok;
         }
         if (*lab_cmd) return run_lab(lab_command);
         if (*keys_cmd) {

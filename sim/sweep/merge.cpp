@@ -72,7 +72,7 @@ private:
 
 }  // namespace
 
-bool merge(const std::string& outdir, const std::string& output, bool force, const std::function<bool()>& stop) {
+std::optional<MergedSweep> merge(const std::string& outdir, const std::string& output, bool force, const std::function<bool()>& stop) {
     const auto identity_path = fs::path(outdir) / "scenario.yaml";
     std::ifstream in(identity_path);
     if (!in) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", "give the directory `trustsim sweep -o` wrote");
@@ -197,13 +197,13 @@ bool merge(const std::string& outdir, const std::string& output, bool force, con
             for (std::size_t p = 0; p < points; ++p) {
                 statistics_of_point.start();
                 for (std::size_t k = 0; k < replicates; ++k) {
-                    if (!read_columns(p * replicates + k)) return false;
+                    if (!read_columns(p * replicates + k)) return std::nullopt;
                     for (std::size_t m = 0; m < metric_count; ++m) outputs[m].series.append(columns.data() + m * per_run);
                     statistics_of_point.add_values(columns);
                 }
                 statistics_of_point.compute_means();
                 for (std::size_t k = 0; k < replicates; ++k) {
-                    if (!read_columns(p * replicates + k)) return false;
+                    if (!read_columns(p * replicates + k)) return std::nullopt;
                     statistics_of_point.add_deviations(columns);
                 }
                 for (std::size_t m = 0; m < metric_count; ++m) {
@@ -221,7 +221,7 @@ bool merge(const std::string& outdir, const std::string& output, bool force, con
         w.close();
     }
     temporary.move_into_place();
-    return true;
+    return MergedSweep{static_cast<std::int64_t>(points), static_cast<std::int64_t>(replicates), steps};
 }
 
 }  // namespace trustsim::sweep

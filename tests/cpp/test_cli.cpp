@@ -243,7 +243,10 @@ TEST_CASE("merge never writes over the files of the sweep it merges") {
         CHECK_THAT(r.output, Catch::Contains("the files of the sweep being merged") && Catch::Contains("outside"));
         CHECK(contents(path) == before);
     }
-    CHECK(run("merge " + sweep + " -o " + sweep + "/sweep.h5").status == 0);  // a new name beside them is free, as SLURM's merge job uses
+    const auto beside = run("merge " + sweep + " -o " + sweep + "/sweep.h5");  // a new name beside them is free, as SLURM's merge job uses
+    CHECK(beside.status == 0);
+    CHECK(beside.output == "wrote " + sweep + "/sweep.h5: 4 runs of " + sweep +
+                               " (2 points x 2 replicates, 10 steps), with each point's mean, standard deviation and 95% interval\n");
 }
 
 TEST_CASE("sweep refuses the SLURM options without --slurm, options that --mpi or --slurm decide, and a shard that is not i/K") {
