@@ -96,7 +96,10 @@ def _check_format(f: h5py.File, path: Path, expected: str) -> None:
     found = _text(attrs["format"])
     if found != expected:
         kind = {RUN_FORMAT: "a run (trustsim run)", SWEEP_FORMAT: "a merged sweep (trustsim merge)"}.get(found, f"of format '{found}'")
-        raise FormatError(f"{path}: this file is {kind}, but a '{expected}' file is needed")
+        fix = {(SWEEP_FORMAT, RUN_FORMAT): ". Fix: open it with trustsim.open_sweep (every run) or trustsim.open_statistics "
+                                           "(each point's mean and interval); one run of it is open_sweep(path).sel(run=0)",
+               (RUN_FORMAT, SWEEP_FORMAT): ". Fix: open it with trustsim.open_run"}.get((found, expected), "")
+        raise FormatError(f"{path}: this file is {kind}, but a '{expected}' file is needed{fix}")
     try:
         version = int(attrs["format_version"])
     except (KeyError, TypeError, ValueError):

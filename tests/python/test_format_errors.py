@@ -103,8 +103,12 @@ def test_inconsistent_shapes(tmp_path):
 
 
 def test_merged_sweep_is_not_a_run(sweep_dir):
-    with pytest.raises(trustsim.FormatError, match="a merged sweep"):
-        trustsim.open_run(sweep_dir.parent / "merged.h5")
+    merged = sweep_dir.parent / "merged.h5"
+    with pytest.raises(trustsim.FormatError, match="a merged sweep.*Fix: open it with trustsim.open_sweep"):
+        trustsim.open_run(merged)
+    # The fix works: one run of the merged sweep, as the message says.
+    one_run = trustsim.open_sweep(merged).sel(run=0)
+    assert one_run.sizes["step"] > 0
 
 
 def test_sweep_directory_is_not_a_run(sweep_dir):
