@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/install-kernel.sh
 cmake --preset release >/dev/null
-cmake --build --preset release
+cmake --build --preset release --target trustsim  # the tests and benchmarks are built by scripts/test.sh
 mkdir -p out/quickstart
 build/release/trustsim run scenarios/baseline.yaml -o out/quickstart/baseline.h5 --force
 PYTHONPATH=analysis /usr/bin/python3 -m trustsim report out/quickstart/baseline.h5 -o out/quickstart/baseline.png --force >/dev/null
