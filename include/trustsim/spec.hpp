@@ -76,9 +76,9 @@ struct CustomerSpec {
 };
 
 struct EmployeeSpec {
-    // Reciprocity Beta(0.35, 1) (mean 0.26, many near 0) is fitted to the hidden-costs-of-control game (docs/model.md).
+    // Reciprocity Beta(0.28, 1) (mean 0.22, many near 0) is fitted to the hidden-costs-of-control game (docs/model.md).
     Dispositions dispositions{Distribution{Distribution::Kind::beta, 5, 5}, Distribution{Distribution::Kind::beta, 6, 2},
-                              Distribution{Distribution::Kind::beta, 0.35, 1}};
+                              Distribution{Distribution::Kind::beta, 0.28, 1}};
     std::optional<Perception> initial_perception{};
 };
 
