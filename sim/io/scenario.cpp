@@ -278,7 +278,14 @@ public:
     // A bare number (constant) or {dist: beta, a, b} | {dist: uniform, low, high} | {dist: constant, value}.
     Distribution distribution(const Node& node, const std::string& path) const {
         if (node.IsScalar()) return {Distribution::Kind::constant, number(node, path, 0, 1), 0};
-        if (!node.IsMap() || !node["dist"])
+        if (node.IsMap() && !node["dist"]) {
+            for (const std::string other : {"type", "kind", "distribution"})  // what other tools call it
+                if (const Node kind = node[other]; kind && kind.IsScalar())
+                    fail(kind, child_path(path, other), "a distribution names its kind with the key dist, not " + other, "write dist: " + kind.Scalar());
+            fail(node, path, "this distribution does not say its kind (the key dist)",
+                 "add dist: beta (with a and b), dist: uniform (with low and high) or dist: constant (with value)");
+        }
+        if (!node.IsMap())
             fail(node, path, "expected a distribution, got " + describe(node),
                  "write a number in [0, 1] or {dist: beta, a: 2, b: 2}, {dist: uniform, low: 0, high: 1}, {dist: constant, value: 0.5}");
         const auto kind = choice(node["dist"], child_path(path, "dist"), distribution_kinds);

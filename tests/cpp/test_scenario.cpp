@@ -267,6 +267,13 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK_THAT(error_of(two_firms + "customers: {honesty: {dist: uniform, low: 0.9, high: 0.1}}\n").problem(), Catch::Contains("high < low"));
         CHECK_THAT(error_of(two_firms + "customers: {honesty: {dist: gamma}}\n").fix(), Catch::Contains("beta"));
         CHECK(error_of(two_firms + "customers: {honesty: 1.5}\n").where().key_path == "customers.honesty");
+        // The kind under another tool's name, or not given at all.
+        const auto named_type = error_of(two_firms + "customers: {honesty: {type: beta, a: 2, b: 2}}\n");
+        CHECK(named_type.where().key_path == "customers.honesty.type");
+        CHECK(named_type.fix() == "write dist: beta");
+        const auto no_kind = error_of(two_firms + "customers: {honesty: {a: 2, b: 2}}\n");
+        CHECK(no_kind.where().key_path == "customers.honesty");
+        CHECK_THAT(no_kind.problem(), Catch::Contains("does not say its kind"));
     }
     SECTION("YAML syntax errors give the position") {
         const auto e = error_of("firms:\n  - name: [A\n");
