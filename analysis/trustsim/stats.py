@@ -17,6 +17,9 @@ from .io import PathLike, is_sweep, open_run, open_sweep
 
 # Flows of money, reported cumulative over the run rather than averaged over its end.
 MONEY = ("revenue", "costs", "profit", "fraud_loss")
+# Ratios over each step's buyers (its respondents), pooled over the tail's buyers rather than averaged over
+# its steps: a step with a handful of buyers counts for no more than they are.
+POOLED_OVER_BUYERS = ("nps",)
 
 
 def _tail_length(steps, fraction: float):
@@ -84,8 +87,8 @@ def _nanmean(values: xr.DataArray, dim: str) -> xr.DataArray:
 
 
 def summary(data: Union[xr.Dataset, PathLike], tail: float = 0.1) -> pd.DataFrame:
-    """Per firm: final trust and share, NPS of buyers averaged (ignoring NaN) over the last `tail` of the
-    steps (it is noisy step to step), and cumulative revenue and profit — the table `trustsim run` prints.
+    """Per firm: final trust and share, the NPS of all the buyers of the last `tail` of the steps (long_run),
+    and cumulative revenue and profit — the table `trustsim run` prints.
     `data` is one run: a run's file or dataset, or one run of a sweep (sweep.sel(run=...)), whose own last
     step is taken when the sweep's runs differ in length."""
     ds = data if isinstance(data, xr.Dataset) else open_run(data)
@@ -96,7 +99,7 @@ def summary(data: Union[xr.Dataset, PathLike], tail: float = 0.1) -> pd.DataFram
         {
             "trust": last["trust"].values,
             "share": last["share"].values,
-            "nps": _nanmean(_tail(ds, tail)["nps"], "step").values,
+            "nps": long_run(ds, "nps", tail).values,
             "cumulative_revenue": ds["revenue"].sum("step").values,
             "cumulative_profit": ds["profit"].sum("step").values,
         },
@@ -120,17 +123,28 @@ def interval(values: np.ndarray, axis: int = 0, confidence: float = 0.95) -> tup
 
 def long_run(ds: xr.Dataset, metric: str, tail: float = 0.1) -> xr.DataArray:
     """A metric's long-run value per firm: its mean over the last `tail` of the steps, ignoring NaN; money
-    (MONEY) summed over the whole run, as in summary()."""
+    (MONEY) summed over the whole run; NPS (POOLED_OVER_BUYERS) that of all the tail's buyers, each step's
+    weighted by its purchases (NaN without any). As in summary()."""
     check_metric(ds, metric)
     if metric in MONEY:
         return ds[metric].sum("step")
-    return _nanmean(_tail(ds, tail)[metric], "step")
+    end = _tail(ds, tail)
+    if metric in POOLED_OVER_BUYERS:
+        if "purchases" not in ds:
+            raise ValueError(f"the long-run {metric} pools the buyers of the last steps, so it needs the metric 'purchases' as well: "
+                             f"open the sweep with it, e.g. open_sweep(path, ['{metric}', 'purchases'])")
+        buyers = end["purchases"].where(np.isfinite(end[metric]))
+        total = buyers.sum("step")
+        return ((end[metric] * buyers).sum("step") / total).where(total > 0)
+    return _nanmean(end[metric], "step")
 
 
 def aggregate(metric: str, tail: float = 0.1) -> str:
-    """How long_run reduces `metric` over the steps, in words: "sum over all steps" for money, otherwise
-    e.g. "mean over the last 10% of steps"."""
-    return "sum over all steps" if metric in MONEY else f"mean over the last {tail * 100:g}% of steps"
+    """How long_run reduces `metric` over the steps, in words: "sum over all steps" for money, "pooled over
+    the buyers of the last 10% of steps" for NPS, otherwise e.g. "mean over the last 10% of steps"."""
+    if metric in MONEY:
+        return "sum over all steps"
+    return f"{'pooled over the buyers of' if metric in POOLED_OVER_BUYERS else 'mean over'} the last {tail * 100:g}% of steps"
 
 
 def long_run_label(metric: str, tail: float = 0.1) -> str:
@@ -146,8 +160,9 @@ def summarize_replicates(runs: Union[xr.Dataset, Iterable[Union[xr.Dataset, Path
 
     The long-run value of money (MONEY: revenue, costs, profit, fraud_loss) is its cumulative sum over the
     whole run (aggregate "sum over all steps"), so a "profit" row is the mean cumulative profit of a run;
-    that of any other metric (trust, share, nps, ...) is its mean over the last `tail` of the steps
-    (aggregate "mean over the last 10% of steps" for the default tail), ignoring NaN.
+    that of NPS is the NPS of all the buyers of the last `tail` of the steps (aggregate "pooled over the buyers
+    of the last 10% of steps"), and that of any other metric (trust, share, ...) is its mean over the last
+    `tail` of the steps (aggregate "mean over the last 10% of steps" for the default tail), ignoring NaN.
 
     `runs` is a list of replicate runs of one scenario (paths or datasets from open_run: the same resolved
     scenario with different seeds, or a ValueError says how they differ), or a sweep (from open_sweep, or

@@ -30,14 +30,16 @@ std::vector<SummaryRecorder::FirmSummary> SummaryRecorder::firms() const {
     const auto tail = std::max<std::size_t>(1, history_.size() / 10);
     for (std::size_t f = 0; f < names_.size(); ++f) {
         const int firm = static_cast<int>(f);
-        double nps_sum = 0, nps_steps = 0;
+        // The NPS of all the tail's buyers pooled: each step's NPS weighted by its buyers (its respondents), so
+        // that a step with a handful of buyers counts for no more than they are.
+        double weighted_nps = 0, buyers = 0;
         for (auto it = history_.end() - static_cast<std::ptrdiff_t>(tail); it != history_.end(); ++it)
             if (const double v = it->at(firm, Metric::nps); !std::isnan(v)) {
-                nps_sum += v;
-                nps_steps += 1;
+                weighted_nps += v * it->at(firm, Metric::purchases);
+                buyers += it->at(firm, Metric::purchases);
             }
         out.push_back({names_[f], history_.back().at(firm, Metric::trust), history_.back().at(firm, Metric::share),
-                       nps_steps > 0 ? nps_sum / nps_steps : std::nan(""), profit_[f], revenue_[f]});
+                       buyers > 0 ? weighted_nps / buyers : std::nan(""), profit_[f], revenue_[f]});
     }
     return out;
 }
@@ -67,7 +69,7 @@ std::string SummaryRecorder::table() const {
         out += line;
     }
     if (!history_.empty())
-        out += "(trust and share at the last step; NPS of buyers over the last tenth of the run)\n";
+        out += "(trust and share at the last step; NPS of all the buyers of the last tenth of the run)\n";
     return out;
 }
 

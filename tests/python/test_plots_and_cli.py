@@ -48,7 +48,7 @@ def test_summarize_replicates_money_is_cumulative(replicates):
     totals = [ds["profit"].sel(firm="Beta").values.sum() for ds in datasets]
     assert table.loc[("profit", "Beta"), "mean"] == pytest.approx(np.mean(totals))
     assert table.loc[("profit", "Beta"), "aggregate"] == "sum over all steps"
-    assert trustsim.summarize_replicates(datasets, "nps", tail=0.25)["aggregate"].iloc[0] == "mean over the last 25% of steps"
+    assert trustsim.summarize_replicates(datasets, "nps", tail=0.25)["aggregate"].iloc[0] == "pooled over the buyers of the last 25% of steps"
 
 
 def test_plot_timeseries_with_replicate_bands(replicates, tmp_path):

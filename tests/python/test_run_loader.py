@@ -81,7 +81,7 @@ def test_summary_is_computed_from_the_file(run):
     table = trustsim.summary(trustsim.open_run(run))
     with h5py.File(run) as f:
         names = [_text(n) for n in f["firms/name"][()]]
-        series = {m: f[f"timeseries/{m}"][()] for m in ("trust", "share", "nps", "revenue", "profit")}
+        series = {m: f[f"timeseries/{m}"][()] for m in ("trust", "share", "nps", "purchases", "revenue", "profit")}
     steps = len(series["trust"])
     tail = max(1, steps // 10)
     assert list(table.index) == names
@@ -89,7 +89,8 @@ def test_summary_is_computed_from_the_file(run):
     for i, firm in enumerate(names):
         assert table.loc[firm, "trust"] == series["trust"][-1, i]
         assert table.loc[firm, "share"] == series["share"][-1, i]
-        assert table.loc[firm, "nps"] == pytest.approx(np.nanmean(series["nps"][-tail:, i]))
+        buyers = series["purchases"][-tail:, i]
+        assert table.loc[firm, "nps"] == pytest.approx(np.nansum(series["nps"][-tail:, i] * buyers) / buyers[np.isfinite(series["nps"][-tail:, i])].sum())
         assert table.loc[firm, "cumulative_revenue"] == pytest.approx(series["revenue"][:, i].sum())
         assert table.loc[firm, "cumulative_profit"] == pytest.approx(series["profit"][:, i].sum())
 
@@ -103,6 +104,18 @@ def test_summary_nps_ignores_steps_without_buyers(tmp_path):
     table = trustsim.summary(path)
     assert table["nps"].iloc[0] == pytest.approx(expected)
     assert np.isnan(table["nps"].iloc[2])
+
+
+def test_summary_nps_pools_the_buyers_of_the_tail(tmp_path):
+    """NPS 100 from 1 buyer and -100 from 3 is the NPS of 4 buyers, 1 promoter and 3 detractors: -50, not 0."""
+    path = write_run(tmp_path / "pooled.h5")
+    with h5py.File(path, "r+") as f:
+        f["timeseries/nps"][-2:, 0] = [100, -100]
+        f["timeseries/purchases"][-2:, 0] = [1, 3]
+    assert trustsim.summary(path)["nps"].iloc[0] == pytest.approx(-50)
+    without_purchases = trustsim.open_run(path).drop_vars("purchases")
+    with pytest.raises(ValueError, match="needs the metric 'purchases'"):
+        trustsim.long_run(without_purchases, "nps")
 
 
 def test_histograms(run):
