@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -216,10 +217,21 @@ struct RecordSpec {
     };
 };
 
-// A firm-policy field an event may set, resolved to a typed handle when the scenario loads.
+// A firm-policy field an event may set, or one of its adaptive control's, resolved to a typed handle when
+// the scenario loads.
 struct PolicyChange {
-    double FirmSpec::*field;
-    double value;
+    using Target = std::variant<double FirmSpec::*, Field<AdaptiveControl>::Member>;
+    Target field;
+    double value;  // true and false as 1 and 0
+
+    void apply(FirmSpec& policy) const {
+        if (const auto* firm_field = std::get_if<double FirmSpec::*>(&field)) {
+            policy.**firm_field = value;
+            return;
+        }
+        std::visit([&](auto member) { policy.adaptive_control.*member = static_cast<std::remove_cvref_t<decltype(policy.adaptive_control.*member)>>(value); },
+                   std::get<Field<AdaptiveControl>::Member>(field));
+    }
 };
 
 struct Event {

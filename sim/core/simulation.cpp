@@ -219,7 +219,7 @@ void Simulation::State::apply_events(std::vector<double>& breach_size) {
         auto& f = firm[static_cast<std::size_t>(event.firm)];
         switch (event.kind) {
             case Event::Kind::policy:
-                for (const auto& change : event.changes) f.policy.*change.field = change.value;
+                for (const auto& change : event.changes) change.apply(f.policy);
                 break;
             case Event::Kind::breach:
                 breach_size[static_cast<std::size_t>(event.firm)] =

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -480,8 +481,14 @@ std::vector<Event> read_events(const Reader& r, const Node& node, const ModelSpe
         std::vector<std::string_view> names;
         for (const auto& field : FirmSpec::fields)
             if (std::holds_alternative<double FirmSpec::*>(field.member)) names.push_back(field.name);
+        names.push_back("adaptive_control");
         return names;
     }();
+    // Each firm's policy as the events leave it, in the order they happen, so that a change of adaptive
+    // control's floor or ceiling is checked against the other one as it is then.
+    std::vector<FirmSpec> policies = spec.firms;
+    std::vector<std::size_t> order(node.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
     for (std::size_t i = 0; i < node.size(); ++i) {
         const Node item = node[i];
         const auto path = index_path("events", i);
@@ -532,8 +539,28 @@ std::vector<Event> read_events(const Reader& r, const Node& node, const ModelSpe
                 const auto member = std::get<double FirmSpec::*>(field.member);
                 event.changes.push_back({member, r.number(set[std::string(field.name)], child_path(set_path, field.name), field.min, field.max)});
             }
+            if (const Node control = set["adaptive_control"]) {
+                const auto control_path = child_path(set_path, "adaptive_control");
+                r.check_map(control, control_path, field_names<AdaptiveControl>());
+                if (control.size() == 0) r.fail(control, control_path, "the policy event changes nothing of adaptive control", "list a field to set, e.g. enabled: true");
+                AdaptiveControl given;
+                r.read_fields(control, control_path, given);
+                for (const auto& field : AdaptiveControl::fields)
+                    if (control[std::string(field.name)])
+                        std::visit([&](auto member) { event.changes.push_back({field.member, static_cast<double>(given.*member)}); }, field.member);
+            }
         }
         events.push_back(std::move(event));
+    }
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return events[a].step < events[b].step; });
+    for (const auto i : order) {
+        auto& policy = policies[static_cast<std::size_t>(events[i].firm)];
+        for (const auto& change : events[i].changes) change.apply(policy);
+        if (policy.adaptive_control.floor > policy.adaptive_control.ceiling)
+            r.fail(node[i]["set"], child_path(index_path("events", i), "set"),
+                   "after this event adaptive control's floor (" + format_number(policy.adaptive_control.floor) + ") is above its ceiling (" +
+                       format_number(policy.adaptive_control.ceiling) + ")",
+                   "make floor <= ceiling");
     }
     std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.step < b.step; });
     return events;
@@ -576,21 +603,15 @@ ModelSpec read_spec(const Reader& r, const Node& root, const std::string& base_d
 }
 
 // Emission of the resolved scenario, driven by the same field tables as reading.
+void emit_value(YAML::Emitter& out, bool value) { out << std::string(value ? "true" : "false"); }
+void emit_value(YAML::Emitter& out, std::int64_t value) { out << std::to_string(value); }
+void emit_value(YAML::Emitter& out, double value) { out << format_number(value); }
+
 template <class T>
 void emit_fields(YAML::Emitter& out, const T& source) {
     for (const auto& field : T::fields) {
         out << YAML::Key << std::string(field.name) << YAML::Value;
-        std::visit(
-            [&](auto member) {
-                using Value = std::remove_cvref_t<decltype(source.*member)>;
-                if constexpr (std::is_same_v<Value, bool>)
-                    out << std::string(source.*member ? "true" : "false");
-                else if constexpr (std::is_same_v<Value, std::int64_t>)
-                    out << std::to_string(source.*member);
-                else
-                    out << format_number(source.*member);
-            },
-            field.member);
+        std::visit([&](auto member) { emit_value(out, source.*member); }, field.member);
     }
 }
 
@@ -1054,10 +1075,21 @@ std::string resolved_yaml(const ModelSpec& spec) {
         switch (event.kind) {
             case Event::Kind::policy:
                 out << YAML::Key << "set" << YAML::Value << YAML::BeginMap;
-                for (const auto& change : event.changes)
-                    for (const auto& field : FirmSpec::fields)
-                        if (field.member == Field<FirmSpec>::Member(change.field))
+                for (const auto& field : FirmSpec::fields)
+                    for (const auto& change : event.changes)
+                        if (const auto* member = std::get_if<double FirmSpec::*>(&change.field); member && field.member == Field<FirmSpec>::Member(*member))
                             out << YAML::Key << std::string(field.name) << YAML::Value << format_number(change.value);
+                if (std::any_of(event.changes.begin(), event.changes.end(), [](const PolicyChange& c) { return c.field.index() == 1; })) {
+                    out << YAML::Key << "adaptive_control" << YAML::Value << YAML::BeginMap;
+                    for (const auto& field : AdaptiveControl::fields)
+                        for (const auto& change : event.changes)
+                            if (change.field == PolicyChange::Target(field.member)) {
+                                out << YAML::Key << std::string(field.name) << YAML::Value;
+                                std::visit([&](auto m) { emit_value(out, static_cast<std::remove_cvref_t<decltype(AdaptiveControl{}.*m)>>(change.value)); },
+                                           field.member);
+                            }
+                    out << YAML::EndMap;
+                }
                 out << YAML::EndMap;
                 break;
             case Event::Kind::scandal:

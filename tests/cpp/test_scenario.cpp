@@ -134,6 +134,34 @@ TEST_CASE("the resolved scenario reads back to the same scenario") {
     CHECK(first.resolved_yaml.find("control_customers: 0.1") != std::string::npos);
 }
 
+TEST_CASE("a policy event may set adaptive control's fields; floor and ceiling are checked as the events leave them") {
+    const std::string events = "events:\n  - {type: policy, step: 5, firm: A, set: {trust_first: 0.2, adaptive_control: {enabled: true, window: 3, floor: 0.3}}}\n";
+    const auto loaded = load_scenario_text(two_firms + events, "a.yaml");
+    const auto& changes = loaded.spec.events.at(0).changes;
+    REQUIRE(changes.size() == 4);
+    FirmSpec policy;
+    for (const auto& change : changes) change.apply(policy);
+    CHECK(policy.trust_first == 0.2);
+    CHECK(policy.adaptive_control.enabled);
+    CHECK(policy.adaptive_control.window == 3);
+    CHECK(policy.adaptive_control.floor == 0.3);
+    CHECK(policy.adaptive_control.ceiling == FirmSpec{}.adaptive_control.ceiling);  // not given: unchanged
+    CHECK(load_scenario_text(loaded.resolved_yaml, "resolved.yaml").resolved_yaml == loaded.resolved_yaml);
+
+    const auto problem = [&](const std::string& tail) { return error_of(two_firms + "events:\n" + tail); };
+    CHECK(problem("  - {type: policy, step: 5, firm: A, set: {adaptive_control: {enable: true}}}\n").where().key_path ==
+          "events[0].set.adaptive_control.enable");
+    CHECK(problem("  - {type: policy, step: 5, firm: A, set: {adaptive_control: {window: 0}}}\n").where().key_path == "events[0].set.adaptive_control.window");
+    CHECK_THAT(problem("  - {type: policy, step: 5, firm: A, set: {adaptive_control: {}}}\n").problem(), Catch::Contains("changes nothing"));
+    // A ceiling lowered at step 3, then a floor raised above it at step 8 (listed first): the later event is refused.
+    const auto crossed = problem("  - {type: policy, step: 8, firm: A, set: {adaptive_control: {floor: 0.6}}}\n"
+                                 "  - {type: policy, step: 3, firm: A, set: {adaptive_control: {ceiling: 0.5}}}\n");
+    CHECK(crossed.where().key_path == "events[0].set");
+    CHECK_THAT(crossed.problem(), Catch::Contains("floor (0.6) is above its ceiling (0.5)"));
+    CHECK_NOTHROW(load_scenario_text(two_firms + "events:\n  - {type: policy, step: 8, firm: B, set: {adaptive_control: {floor: 0.6}}}\n"
+                                                 "  - {type: policy, step: 3, firm: A, set: {adaptive_control: {ceiling: 0.5}}}\n", "b.yaml"));
+}
+
 TEST_CASE("--set overrides go through the same validation") {
     const auto spec = load_scenario_text(two_firms, "o.yaml", {"firms[1].control_customers=0.7", "simulation.steps=42", "network.type=none"}).spec;
     CHECK(spec.firms[1].control_customers == 0.7);

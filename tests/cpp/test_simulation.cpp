@@ -142,6 +142,24 @@ TEST_CASE("a policy event changes the firm's policy from its step on") {
     CHECK(run[19].at(0, Metric::control_customers) == Approx(0.75));
 }
 
+TEST_CASE("a policy event switches adaptive control on and off") {
+    auto spec = small_spec(1, 2000, 30);
+    spec.customers.opportunist_share = 0.5;  // fraud far above the threshold while it is on
+    Event on, off;
+    on.kind = off.kind = Event::Kind::policy;
+    on.step = 10;
+    on.changes = {{Field<AdaptiveControl>::Member(&AdaptiveControl::enabled), 1}, {Field<AdaptiveControl>::Member(&AdaptiveControl::threshold), 0.0}};
+    off.step = 20;
+    off.changes = {{Field<AdaptiveControl>::Member(&AdaptiveControl::enabled), 0}};
+    spec.events = {on, off};
+    const auto run = run_steps(spec);
+    const auto kappa = [&](int step) { return run[static_cast<std::size_t>(step)].at(0, Metric::control_customers); };
+    CHECK(kappa(10) == Approx(spec.firms[0].control_customers));  // the new kappa applies from the next step
+    CHECK(kappa(11) == Approx(spec.firms[0].control_customers + spec.firms[0].adaptive_control.raise));
+    CHECK(kappa(20) > kappa(11));
+    CHECK(kappa(29) == kappa(21));  // off: kappa stays where adaptive control left it
+}
+
 TEST_CASE("a breach cuts its customers' reliability at once, and word of mouth spreads it") {
     auto spec = small_spec(2, 4000, 12);
     spec.customers.visit_rate = 0;  // no interactions: only the breach and word of mouth move perceptions
