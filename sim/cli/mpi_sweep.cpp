@@ -69,7 +69,9 @@ int mpi_sweep(const sweep::SweepOptions& options, const std::function<bool()>& s
 
     int finished = 0;
     try {
-        finished = sweep::execute_runs(scenario, rank_options, "mpi-rank-" + std::to_string(rank), count, next, stop) ? 1 : 0;
+        // Named by shard as well: two MPI jobs on two shards of one sweep (--shard) must not share a log.
+        const auto shard = options.shard_count > 1 ? "-shard-" + std::to_string(options.shard_index) + "-of-" + std::to_string(options.shard_count) : "";
+        finished = sweep::execute_runs(scenario, rank_options, "mpi-rank-" + std::to_string(rank) + shard, count, next, stop) ? 1 : 0;
     } catch (const UserError& e) {
         std::cerr << "trustsim (rank " << rank << "): " << io::format_error(e) << "\n";
     }
