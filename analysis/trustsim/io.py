@@ -296,9 +296,10 @@ def is_sweep(path: PathLike) -> bool:
 
 def open_sweep(path: PathLike, metrics: Union[str, list[str], None] = None) -> xr.Dataset:
     """A sweep as an xarray Dataset with dims (run, step, firm): one variable per metric, and per run the
-    coordinates point, replicate, seed, status-independent parameters (one coordinate per swept key path),
-    wall_seconds and steps (the run's own length: runs shorter than the longest end in NaN). `path` is a sweep directory (finished runs only; unfinished runs are left out and
-    listed in attrs['missing_runs']) or its merged file."""
+    coordinates point, replicate, seed, the swept parameters (one coordinate per key path), wall_seconds
+    and steps (the run's own length: runs shorter than the longest end in NaN). `path` is a sweep directory
+    (finished runs only; unfinished runs are left out and listed in attrs['missing_runs']) or its merged
+    file. attrs['missing_points'] lists the points none of whose runs has finished."""
     path = Path(path)
     metrics = _metrics(metrics)
     if path.is_dir():
@@ -339,7 +340,7 @@ def open_sweep(path: PathLike, metrics: Union[str, list[str], None] = None) -> x
             coords[name] = ("run", values)
         ds = xr.Dataset({m: (("run", "step", "firm"), stacked[..., k]) for k, m in enumerate(wanted)}, coords=coords)
         ds.attrs.update({"format": "trustsim-sweep-directory", "scenario": scenario, "path": str(path), "parameters": names,
-                         "missing_runs": missing})
+                         "missing_runs": missing, "missing_points": sorted({int(r[1]) for r in rows} - {int(r[1]) for r in done})})
         return ds
 
     with _reading(path, SWEEP_FORMAT) as f:
@@ -360,7 +361,7 @@ def open_sweep(path: PathLike, metrics: Union[str, list[str], None] = None) -> x
             coords[name] = ("run", values[point] if len(values) else values)
         wanted = metrics or _ordered([m for m in _read_group(f, "timeseries") if m != "step"])
         ds = xr.Dataset({m: (("run", "step", "firm"), _read(f, f"timeseries/{m}")) for m in wanted}, coords=coords)
-        ds.attrs.update({**_sweep_attrs(f, path, names), "missing_runs": []})
+        ds.attrs.update({**_sweep_attrs(f, path, names), "missing_runs": [], "missing_points": []})
         return ds
 
 

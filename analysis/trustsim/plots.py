@@ -147,6 +147,9 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
     if _sampled(sweep):
         raise ValueError("a random or Latin-hypercube sweep's points are not a grid: plot summarize_replicates(sweep, "
                          f"[{metric!r}]) as a scatter of {x} against {y} instead")
+    if missing_points := sweep.attrs.get("missing_points"):
+        raise ValueError(f"{len(missing_points)} points of the sweep have no finished run yet (points {', '.join(map(str, missing_points[:10]))}"
+                         f"{', ...' if len(missing_points) > 10 else ''}): plot it when the sweep has finished")
     firm_name = str(select_firm(sweep["firm"], firm).values)
     table = summarize_replicates(sweep, [metric], tail=tail)
     table = table[table["firm"] == firm_name]

@@ -178,6 +178,16 @@ def test_unfinished_directory_lists_missing_runs(sweep_dir, tmp_path):
     assert sorted(table["n"].unique()) == [2, 3]
     with pytest.warns(UserWarning, match="not finished"):
         trustsim.summarize_differences(ds, {"firms[0].control_customers": 0.1}, "trust")
+    assert ds.attrs["missing_points"] == []  # every point has finished runs: a heatmap may be drawn
+    with pytest.warns(UserWarning, match="not finished"):
+        trustsim.plot_sweep_heatmap(ds, "firms[0].control_customers", "customers.opportunist_share", "trust")
+
+    # One run finished of 12: three of the four points have none, and a heatmap of the one left is refused.
+    log.write_bytes(log.read_bytes()[: log.stat().st_size // 11])
+    ds = trustsim.open_sweep(partial)
+    assert ds.sizes["run"] == 1 and len(ds.attrs["missing_points"]) == 3
+    with pytest.raises(ValueError, match="3 points of the sweep have no finished run yet"):
+        trustsim.plot_sweep_heatmap(ds, "firms[0].control_customers", "customers.opportunist_share", "trust")
 
 
 def test_damage_inside_a_log_loses_only_the_damaged_run(sweep_dir, tmp_path):
