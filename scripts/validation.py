@@ -84,11 +84,7 @@ events: [{{type: scandal, step: 0, firm: A, duration: {steps}, media: {p}, conta
 """)
     cli("run", scenario, "-o", work / "bass.h5", "-q")
     simulated = trustsim.open_run(work / "bass.h5")["scandal_awareness"].isel(firm=0).values
-    expected, f = [], 0.0
-    for _ in range(steps):
-        f += (p + q * f) * (1 - f)
-        expected.append(f)
-    expected = np.array(expected)
+    expected = trustsim.bass_diffusion(p, q, steps)
     t = np.arange(1, steps + 1)
     continuous = (1 - np.exp(-(p + q) * t)) / (1 + q / p * np.exp(-(p + q) * t))
     fig, ax = plt.subplots(figsize=(6, 3.5))

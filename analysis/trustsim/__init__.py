@@ -31,7 +31,7 @@ try:
     from .io import (FormatError, METRICS, STATISTICS, open_customers, open_histograms, open_run, open_snapshots, open_statistics,
                      open_sweep, to_frame)
     from .plots import plot_compare, plot_events, plot_sweep_heatmap, plot_timeseries, plot_trust_heatmap, report, report_path, select_firm
-    from .stats import interval, long_run, summarize_differences, summarize_replicates, summary
+    from .stats import bass_diffusion, interval, long_run, summarize_differences, summarize_replicates, summary
 except ModuleNotFoundError as e:
     missing = (e.name or "").partition(".")[0]
     if missing not in DEPENDENCIES:
@@ -47,6 +47,6 @@ except ModuleNotFoundError as e:
 __all__ = [
     "MissingDependencyError", "DEPENDENCIES", "FormatError", "METRICS", "STATISTICS",
     "open_run", "open_histograms", "open_snapshots", "open_customers", "open_sweep", "open_statistics", "to_frame",
-    "summary", "summarize_replicates", "summarize_differences", "long_run", "interval",
+    "summary", "summarize_replicates", "summarize_differences", "long_run", "interval", "bass_diffusion",
     "plot_timeseries", "plot_compare", "plot_events", "plot_trust_heatmap", "plot_sweep_heatmap", "report", "report_path", "select_firm",
 ]

@@ -107,6 +107,17 @@ def summary(data: Union[xr.Dataset, PathLike], tail: float = 0.1) -> pd.DataFram
     )
 
 
+def bass_diffusion(media: float, contagion: float, steps: int) -> np.ndarray:
+    """The aware share after each of `steps` steps of the discrete-time Bass (1969) recursion
+    F(t + 1) = F(t) + (p + q F(t)) (1 - F(t)) from F(0) = 0, with media hazard p and contagion q: what a
+    scandal's awareness follows in a well-mixed market (docs/validation.md)."""
+    shares, aware = np.empty(steps), 0.0
+    for t in range(steps):
+        aware += (media + contagion * aware) * (1 - aware)
+        shares[t] = aware
+    return shares
+
+
 def interval(values: np.ndarray, axis: int = 0, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean, standard deviation (n - 1) and the Student-t interval of the mean along `axis`, ignoring NaN.
     The interval is NaN where fewer than two values are finite."""

@@ -22,10 +22,13 @@ def test_notebooks_are_stored_without_outputs():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, tmp_path, monkeypatch):
-    # The kernel (Debian's /usr/bin/python3 ipykernel) inherits this environment.
-    monkeypatch.setenv("PYTHONPATH", str(REPO / "analysis"))
+    # The kernel (Debian's /usr/bin/python3 ipykernel) inherits this environment. Its path leads to another
+    # checkout's package, as a kernel installed from another checkout would: the notebook must use its own.
+    other = tmp_path / "other-checkout" / "trustsim"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("raise ImportError('the package of another checkout was imported')\n")
+    monkeypatch.setenv("PYTHONPATH", str(other.parent))
     monkeypatch.setenv("TRUSTSIM_BINARY", str(binary()))
-    monkeypatch.setenv("TRUSTSIM_ROOT", str(REPO))
     monkeypatch.setenv("TRUSTSIM_NOTEBOOK_OUT", str(tmp_path))
     monkeypatch.setenv("TRUSTSIM_QUICK", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")

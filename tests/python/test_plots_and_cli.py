@@ -323,3 +323,15 @@ def test_report_command_on_an_unwritable_output(synthetic_run, tmp_path):
     result = _cli("report", synthetic_run, "-o", tmp_path / "missing" / "r.png")
     assert result.returncode == 1
     assert "cannot write the report" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bass_diffusion_is_the_discrete_recursion_and_reaches_everyone():
+    """First step: the media hazard alone (nobody is aware yet); each later one adds (p + qF)(1 - F); the share
+    rises to 1, along an S-curve whose steepest step lies near the continuous curve's inflection."""
+    p, q = 0.03, 0.38
+    shares = trustsim.bass_diffusion(p, q, 60)
+    assert shares[0] == pytest.approx(p)
+    assert shares[1] == pytest.approx(p + (p + q * p) * (1 - p))
+    assert (np.diff(shares) > 0).all() and shares[-1] > 0.999
+    steepest = int(np.argmax(np.diff(shares)))
+    assert abs(steepest - np.log(q / p) / (p + q)) <= 2  # t* = ln(q/p) / (p + q), about 5.9 steps
