@@ -56,6 +56,8 @@ private:
 std::vector<RunResult> read_results(const std::string& outdir, std::vector<std::string>* damage = nullptr);
 // The values of a run read_results listed, read again from its log.
 std::vector<double> read_values(const RunResult& run);
+// A sweep directory's progress, for `trustsim info DIR`: its design, and the runs finished, per log, and left.
+std::string describe_sweep(const std::string& outdir);
 
 struct SweepOptions {
     std::string scenario;

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -57,6 +58,16 @@ std::string nothing_written(const std::string& output) { return "no output writt
 // CLI11 takes -o "" as given, and an empty path would quietly mean the current directory or a default name.
 CLI::Validator non_empty_output(const std::string& example) {
     return {[example](const std::string& path) { return path.empty() ? "empty output path. Fix: give one, e.g. " + example : std::string(); }, ""};
+}
+
+// SLURM's time formats (sbatch --time), checked here rather than after the scripts are written.
+CLI::Validator slurm_time() {
+    static const std::regex format(R"(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)");
+    return {[](const std::string& time) {
+                return std::regex_match(time, format) ? std::string()
+                                                      : "'" + time + "' is not a SLURM time. Fix: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS, e.g. 02:00:00";
+            },
+            ""};
 }
 
 // "i/K" exactly: two whole numbers around one slash.
@@ -184,12 +195,16 @@ int run_sweep(SweepCommand command, const std::string& binary) {
     const auto writer = options.shard_count > 1 ? "shard-" + std::to_string(options.shard_index) + "-of-" + std::to_string(options.shard_count) : "local";
     const bool finished = sweep::execute_runs(scenario, options, writer, static_cast<std::int64_t>(pending.size()), next, stop_requested);
     const auto done = sweep::write_manifest(scenario, options.outdir);
+    // A task of the job array that `trustsim sweep --slurm` wrote: its command is the script's, not the user's.
+    const bool slurm_task = std::getenv("SLURM_ARRAY_JOB_ID") != nullptr;
     if (!finished)
-        return stopped("", std::to_string(done) + " of " + std::to_string(scenario.sweep.runs()) +
-                               " runs are finished and kept. Run the same command again to finish the sweep.");
+        return stopped("", std::to_string(done) + " of " + std::to_string(scenario.sweep.runs()) + " runs are finished and kept. " +
+                               (slurm_task ? "Run the `trustsim sweep --slurm --submit` command that submitted this task again: it submits the tasks with runs left."
+                                           : "Run the same command again to finish the sweep."));
     if (!options.quiet)
         std::cout << options.outdir << ": " << done << " of " << scenario.sweep.runs() << " runs finished"
-                  << (done == scenario.sweep.runs() ? "; merge them with: trustsim merge " + options.outdir + " -o sweep.h5" : std::string()) << "\n";
+                  << (done == scenario.sweep.runs() && !slurm_task ? "; merge them with: trustsim merge " + options.outdir + " -o sweep.h5" : std::string())
+                  << "\n";
     return ok;
 }
 
@@ -315,7 +330,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 1'000'000))
         ->needs(slurm_flag);
     sweep_cmd->add_option("--partition", sweep_command.slurm_options.partition, "SLURM partition")->needs(slurm_flag);
-    sweep_cmd->add_option("--time", sweep_command.slurm_options.time, "SLURM time limit per task (default 01:00:00)")->needs(slurm_flag);
+    sweep_cmd->add_option("--time", sweep_command.slurm_options.time, "SLURM time limit per task (default 01:00:00)")
+        ->check(slurm_time())
+        ->needs(slurm_flag);
     sweep_cmd->add_flag("--submit", sweep_command.slurm_options.submit, "Submit the SLURM jobs (with --slurm)")->needs(slurm_flag);
     sweep_cmd->add_flag("-q,--quiet", sweep_command.options.quiet, "No progress line");
 
@@ -327,8 +344,8 @@ int main(int argc, char** argv) {
     merge_cmd->add_flag("--force", merge_force, "Overwrite an existing output file");
 
     std::string info_path;
-    auto* info_cmd = app.add_subcommand("info", "Describe a TrustSim output file");
-    info_cmd->add_option("file", info_path, "Output file (HDF5)")->required();
+    auto* info_cmd = app.add_subcommand("info", "Describe a TrustSim output file, or how far a sweep directory has got");
+    info_cmd->add_option("file", info_path, "Output file (HDF5), or a sweep directory")->required();
 
     // CLI11 would only say that a subcommand is required.
     std::string commands;
@@ -366,7 +383,7 @@ int main(int argc, char** argv) {
             return ok;
         }
         if (*info_cmd) {
-            std::cout << trustsim::io::describe_output(info_path);
+            std::cout << (std::filesystem::is_directory(info_path) ? sweep::describe_sweep(info_path) : trustsim::io::describe_output(info_path));
             return ok;
         }
     } catch (const trustsim::UserError& e) {

@@ -75,15 +75,21 @@ int mpi_sweep(const sweep::SweepOptions& options, const std::function<bool()>& s
     } catch (const UserError& e) {
         std::cerr << "trustsim (rank " << rank << "): " << io::format_error(e) << "\n";
     }
-    int all_finished = 0;
+    int all_finished = 0, stopped = stop() ? 1 : 0, any_stopped = 0;
     MPI_Allreduce(&finished, &all_finished, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&stopped, &any_stopped, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     MPI_Win_free(&window);
     if (rank == 0) {
         const auto done = sweep::write_manifest(scenario, options.outdir);
-        if (!options.quiet) std::cout << options.outdir << ": " << done << " of " << scenario.sweep.runs() << " runs finished\n";
+        const auto runs = std::to_string(done) + " of " + std::to_string(scenario.sweep.runs()) + " runs";
+        if (!all_finished && any_stopped)
+            std::cerr << "trustsim: interrupted; " << runs << " are finished and kept. Run the same command again to finish the sweep.\n";
+        else if (!options.quiet)
+            std::cout << options.outdir << ": " << runs << " finished"
+                      << (done == scenario.sweep.runs() ? "; merge them with: trustsim merge " + options.outdir + " -o sweep.h5" : std::string()) << "\n";
     }
     MPI_Finalize();
-    return all_finished ? 0 : 1;
+    return all_finished ? 0 : any_stopped ? 130 : 1;  // 130 as for a local sweep stopped by a signal
 }
 
 }  // namespace trustsim::cli

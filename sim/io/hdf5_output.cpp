@@ -327,8 +327,7 @@ std::string describe_output(const std::string& path) {
     const SourceLocation where{path, 0, 0, ""};
     if (!fs::exists(path)) throw UserError(where, "no such file", "check the path");
     if (fs::is_directory(path))
-        throw UserError(where, "a directory, not a file",
-                        "for a sweep directory, merge it first (trustsim merge " + path + " -o sweep.h5) and describe the merged file");
+        throw UserError(where, "a directory, not a file", "give a file written by `trustsim run` or `trustsim merge`");
     const QuietErrors quiet;
     if (H5Fis_hdf5(path.c_str()) <= 0)
         throw UserError(where, "not an HDF5 file", "give a file written by `trustsim run` (or `trustsim merge`)");

@@ -93,7 +93,7 @@ std::optional<MergedSweep> merge(const std::string& outdir, const std::string& o
     const auto missing = std::count(by_run.begin(), by_run.end(), nullptr);
     if (missing > 0)
         throw UserError({outdir, 0, 0, ""}, std::to_string(missing) + " of " + std::to_string(sweep.runs()) + " runs are not finished",
-                        "run the same `trustsim sweep` command again to finish them, then merge");
+                        "run the same `trustsim sweep` command again to finish them (or wait for the sweep's running tasks), then merge");
     const auto firms = static_cast<std::int64_t>(scenario.spec.firms.size());
     std::int64_t steps = 0;
     for (const auto* r : by_run) {

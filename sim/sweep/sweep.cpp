@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -251,8 +253,12 @@ RunLog::RunLog(const std::string& path) : path_(path) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd_ < 0) throw UserError({path, 0, 0, ""}, std::string("cannot open the run log: ") + std::strerror(errno), "check the output directory is writable");
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
         ::close(fd_);
-        throw UserError({path, 0, 0, ""}, "another trustsim process is writing this run log", "wait for it to finish, or use another output directory");
+        if (error == EWOULDBLOCK)
+            throw UserError({path, 0, 0, ""}, "another trustsim process is writing this run log", "wait for it to finish, or use another output directory");
+        throw UserError({path, 0, 0, ""}, std::string("cannot lock the run log: ") + std::strerror(error),
+                        "put the sweep on a file system with locks (a Lustre mount needs the flock option), e.g. the cluster's scratch");
     }
     // Copies of this log left by a writer killed while making one (below): only the lock's holder makes them.
     // Harmless if they stay (readers take *.tsr only), so a failure to remove them is not an error.
@@ -325,6 +331,37 @@ std::vector<double> read_values(const RunResult& run) {
                         "the record of run " + std::to_string(run.run) + " is no longer where it was found (the log changed while it was read)",
                         "do not resume the sweep while merging it; merge again");
     return values;
+}
+
+std::string describe_sweep(const std::string& outdir) {
+    const auto stored = fs::path(outdir) / "scenario.yaml";
+    std::ifstream in(stored);
+    if (!in) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", "give the directory `trustsim sweep -o` wrote");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto scenario = io::load_scenario_text(text, stored.string(), {}, outdir);
+    const auto& sweep = scenario.sweep;
+    std::vector<std::string> damage;
+    std::map<std::string, std::int64_t> per_log;
+    std::set<std::int64_t> finished, started_points;
+    for (const auto& r : read_results(outdir, &damage))
+        if (r.run >= 0 && r.run < sweep.runs() && finished.insert(r.run).second) {
+            ++per_log[fs::path(r.log).stem().string()];
+            started_points.insert(r.run / sweep.replicates);
+        }
+    std::ostringstream out;
+    out << outdir << ": a sweep (" << sweep.method << ") of " << sweep.points.size() << " points x " << sweep.replicates << " replicates = " << sweep.runs()
+        << " runs\nfinished: " << finished.size() << " runs";
+    for (auto it = per_log.begin(); it != per_log.end(); ++it) out << (it == per_log.begin() ? " (" : ", ") << it->first << " " << it->second;
+    if (!per_log.empty()) out << ")";
+    const auto left = sweep.runs() - static_cast<std::int64_t>(finished.size());
+    out << "\nto run: " << left << " runs";
+    if (const auto unstarted = static_cast<std::int64_t>(sweep.points.size() - started_points.size()); left > 0 && unstarted > 0)
+        out << " (" << unstarted << " points have none finished yet)";
+    out << "\n";
+    for (const auto& d : damage) out << "warning: " << d << "\n";
+    out << (left == 0 ? "every run is finished: trustsim merge " + outdir + " -o sweep.h5\n"
+                      : "to finish it: the same `trustsim sweep` command again (with --slurm --submit on a cluster)\n");
+    return out.str();
 }
 
 io::LoadedScenario prepare_sweep(const SweepOptions& options) {
@@ -426,32 +463,60 @@ std::int64_t write_manifest(const io::LoadedScenario& scenario, const std::strin
     return finished;
 }
 
+// "0-3,5,7-9": SLURM's --array list of the given increasing indices.
+std::string index_ranges(const std::vector<std::int64_t>& indices) {
+    std::string text;
+    for (std::size_t i = 0; i < indices.size();) {
+        std::size_t j = i;
+        while (j + 1 < indices.size() && indices[j + 1] == indices[j] + 1) ++j;
+        if (!text.empty()) text += ',';
+        text += std::to_string(indices[i]);
+        if (j > i) text += '-' + std::to_string(indices[j]);
+        i = j + 1;
+    }
+    return text;
+}
+
 std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, const std::string& binary) {
     const auto scenario = prepare_sweep(options);
-    const auto tasks = slurm.tasks > 0 ? slurm.tasks : static_cast<int>(std::min<std::int64_t>(scenario.sweep.runs(), 1000));
+    const auto runs = scenario.sweep.runs();
+    const auto tasks = slurm.tasks > 0 ? std::min<std::int64_t>(slurm.tasks, runs) : std::min<std::int64_t>(runs, 1000);
+    // Only the tasks whose shard has runs left: a resubmission after a failed or cancelled task runs just those.
+    auto all = options;
+    all.shard_index = 0, all.shard_count = 1;
+    const auto pending = pending_runs(scenario, all);
+    std::vector<std::int64_t> shards;
+    for (const auto run : pending) shards.push_back(run % tasks);
+    std::sort(shards.begin(), shards.end());
+    shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
+
     const auto outdir = fs::absolute(options.outdir);
     const auto dir = outdir / "slurm";
     fs::create_directories(dir);
-    std::string arguments = " " + quote_for_shell(fs::absolute(options.scenario).string()) + " -o " + quote_for_shell(outdir.string());
-    for (const auto& o : options.overrides) arguments += " --set " + quote_for_shell(o);
-    const auto header = [&](const std::string& name) {
+    // The tasks run the sweep's own copy of the scenario (resolved, --set applied), so that editing the
+    // scenario file for the next experiment cannot break tasks still waiting in the queue.
+    const std::string arguments = " " + quote_for_shell((outdir / "scenario.yaml").string()) + " -o " + quote_for_shell(outdir.string());
+    const auto header = [&](const std::string& name, const std::string& log) {
         std::string text = "#!/bin/bash\n# Written by `trustsim sweep --slurm`; see docs/sweeps.md.\n#SBATCH --job-name=" + name +
-                           "\n#SBATCH --time=" + slurm.time + "\n#SBATCH --output=" + (dir / (name + "-%A_%a.out")).string() + "\n";
+                           "\n#SBATCH --time=" + slurm.time + "\n#SBATCH --output=" + (dir / log).string() + "\n";
         if (!slurm.partition.empty()) text += "#SBATCH --partition=" + slurm.partition + "\n";
         return text;
     };
     const auto sweep_script = dir / "sweep.sbatch";
-    write_atomically(sweep_script, header("trustsim-sweep") + "#SBATCH --array=0-" + std::to_string(tasks - 1) +
+    write_atomically(sweep_script, header("trustsim-sweep", "trustsim-sweep-%A_%a.out") + "#SBATCH --array=" +
+                                       (shards.empty() ? "0-" + std::to_string(tasks - 1) : index_ranges(shards)) +
                                        "\n#SBATCH --cpus-per-task=" + std::to_string(options.threads_per_run) + "\nexec " +
                                        quote_for_shell(binary) + " sweep" + arguments + " --threads-per-run " +
-                                       std::to_string(options.threads_per_run) + " --shard \"$SLURM_ARRAY_TASK_ID/" +
-                                       std::to_string(tasks) + "\" -q\n");
+                                       std::to_string(options.threads_per_run) + " --shard \"$SLURM_ARRAY_TASK_ID/" + std::to_string(tasks) + "\"\n");
     const auto merge_script = dir / "merge.sbatch";
-    write_atomically(merge_script, header("trustsim-merge") + "exec " + quote_for_shell(binary) + " merge " + quote_for_shell(outdir.string()) +
-                                       " -o " + quote_for_shell((outdir / "sweep.h5").string()) + " --force\n");
-    std::string report = "wrote " + sweep_script.string() + " (" + std::to_string(tasks) + " array tasks, " +
-                         std::to_string(scenario.sweep.runs()) + " runs) and " + merge_script.string() + "\n";
-    if (!slurm.submit) return report + "submit with: sbatch " + sweep_script.string() + ", then sbatch --dependency=afterok:<job id> " + merge_script.string() + "\n";
+    write_atomically(merge_script, header("trustsim-merge", "trustsim-merge-%j.out") + "exec " + quote_for_shell(binary) + " merge " +
+                                       quote_for_shell(outdir.string()) + " -o " + quote_for_shell((outdir / "sweep.h5").string()) + " --force\n");
+    std::string report = "wrote " + sweep_script.string() + " and " + merge_script.string() + ": " + std::to_string(runs - static_cast<std::int64_t>(pending.size())) +
+                         " of " + std::to_string(runs) + " runs finished, " + std::to_string(shards.size()) + " of " + std::to_string(tasks) +
+                         " array tasks with runs left" + (slurm.tasks > tasks ? " (--tasks " + std::to_string(slurm.tasks) + " is more than the runs)" : "") + "\n";
+    if (shards.empty() && !slurm.submit) return report + "every run is finished: merge with: sbatch " + merge_script.string() + "\n";
+    if (!slurm.submit)
+        return report + "submit with: sbatch " + sweep_script.string() + ", then sbatch --dependency=afterany:<job id> " + merge_script.string() + "\n";
     const auto submit = [](const std::string& command) {
         FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
         std::string out;
@@ -462,10 +527,14 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
         if (status != 0) throw UserError({"sbatch", 0, 0, ""}, "submission failed: " + out, "check that SLURM is reachable (sinfo) and the options are valid");
         return out.substr(0, out.find(';'));  // --parsable prints "id" or "id;cluster"
     };
+    const auto result = (outdir / "sweep.h5").string();
+    if (shards.empty()) return report + "submitted merge job " + submit("sbatch --parsable " + quote_for_shell(merge_script.string())) + "; the merged result will be " + result + "\n";
     const auto array_job = submit("sbatch --parsable " + quote_for_shell(sweep_script.string()));
-    const auto merge_job = submit("sbatch --parsable --dependency=afterok:" + array_job + " " + quote_for_shell(merge_script.string()));
-    return report + "submitted array job " + array_job + " and merge job " + merge_job + " (runs after it); the merged result will be " +
-           (outdir / "sweep.h5").string() + "\n";
+    // afterany, not afterok: if a task fails or is cancelled, the merge runs anyway and its log says which runs
+    // are missing, rather than the job waiting in the queue forever.
+    const auto merge_job = submit("sbatch --parsable --dependency=afterany:" + array_job + " " + quote_for_shell(merge_script.string()));
+    return report + "submitted array job " + array_job + " and merge job " + merge_job + " (runs after it); the merged result will be " + result +
+           ". If a task fails, run this command again: it submits the tasks with runs left.\n";
 }
 
 }  // namespace trustsim::sweep

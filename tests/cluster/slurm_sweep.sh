@@ -74,13 +74,23 @@ done
 sinfo -h -o %T | grep -qE '^idle' || { echo "slurm_sweep: the node did not come up:" >&2; tail -20 "$work"/log/*.log >&2; exit 1; }
 
 scenario="$here/sweep_scenario.yaml"
+wait_for_merge() {
+  for _ in $(seq 600); do
+    [ -f "$work/slurm/sweep.h5" ] && [ -z "$(squeue -h 2>/dev/null)" ] && return 0
+    sleep 0.2
+  done
+  echo "slurm_sweep: no merged result after 2 minutes; jobs:" >&2; squeue >&2 || true; cat "$work"/slurm/slurm/*.out >&2 || true; exit 1
+}
 "$binary" sweep "$scenario" -o "$work/slurm" --slurm --tasks 3 --time 00:05:00 --submit
-for _ in $(seq 600); do
-  [ -f "$work/slurm/sweep.h5" ] && [ -z "$(squeue -h 2>/dev/null)" ] && break
-  sleep 0.2
-done
-[ -f "$work/slurm/sweep.h5" ] || { echo "slurm_sweep: no merged result after 2 minutes; jobs:" >&2; squeue >&2 || true; cat "$work"/slurm/slurm/*.out >&2 || true; exit 1; }
+wait_for_merge
 ls "$work/slurm/results" | grep -q '^shard-2-of-3.tsr$' || { echo "slurm_sweep: the array tasks did not each write a shard" >&2; exit 1; }
+
+# Task 1's runs lost (as if it had failed): the same command resubmits that task alone, and merges again.
+rm "$work/slurm/results/shard-1-of-3.tsr" "$work/slurm/sweep.h5"
+report="$("$binary" sweep "$scenario" -o "$work/slurm" --slurm --tasks 3 --time 00:05:00 --submit)"
+grep -q '1 of 3 array tasks with runs left' <<<"$report" || { echo "slurm_sweep: the resubmission said: $report" >&2; exit 1; }
+grep -qx '#SBATCH --array=1' "$work/slurm/slurm/sweep.sbatch" || { echo "slurm_sweep: the resubmitted array is not task 1 alone" >&2; exit 1; }
+wait_for_merge
 
 "$binary" sweep "$scenario" -o "$work/local" --jobs 2 -q
 "$binary" merge "$work/local" -o "$work/local.h5"

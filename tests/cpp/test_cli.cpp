@@ -166,7 +166,7 @@ TEST_CASE("usage errors and missing files exit non-zero with a message") {
     CHECK(run("info /nonexistent/out.h5").status == 1);
     const auto directory = run("info " + source_dir() + "/scenarios");
     CHECK(directory.status == 1);
-    CHECK_THAT(directory.output, Catch::Contains("a directory") && Catch::Contains("trustsim merge"));
+    CHECK_THAT(directory.output, Catch::Contains("not a sweep directory"));
 }
 
 TEST_CASE("--seed and --set simulation.seed together are refused; a tiny well-mixed market runs") {
@@ -231,6 +231,19 @@ TEST_CASE("merge checks its output before merging, as run does") {
         CHECK_FALSE(entry.path().filename().string().starts_with("m.h5"));
 }
 
+TEST_CASE("info on a sweep directory says how far it has got") {
+    TempDir dir;
+    const auto sweep = small_sweep(dir);
+    auto r = run("info " + sweep);
+    CHECK(r.status == 0);
+    CHECK(r.output == sweep + ": a sweep (grid) of 2 points x 2 replicates = 4 runs\nfinished: 4 runs (local 4)\nto run: 0 runs\n"
+                              "every run is finished: trustsim merge " + sweep + " -o sweep.h5\n");
+    fs::remove(sweep + "/results/local.tsr");  // as if nothing had run
+    r = run("info " + sweep);
+    CHECK_THAT(r.output, Catch::Contains("finished: 0 runs\nto run: 4 runs (2 points have none finished yet)"));
+    CHECK(run("info " + dir.path.string()).status == 1);  // not a sweep
+}
+
 TEST_CASE("merge never writes over the files of the sweep it merges") {
     TempDir dir;
     const auto sweep = small_sweep(dir);
@@ -264,6 +277,9 @@ TEST_CASE("sweep refuses the SLURM options without --slurm, options that --mpi o
         CHECK(r.status == 2);
         CHECK_THAT(r.output, Catch::Contains("excludes"));
     }
+    const auto bad_time = run("sweep " + scenario + " -o " + (dir / "out") + " -q --slurm --time 2h");
+    CHECK(bad_time.status == 2);
+    CHECK_THAT(bad_time.output, Catch::Contains("'2h' is not a SLURM time"));
     for (const auto* shard : {"1/3/4", "1/3x", "x/3", "1", "3/3"}) {
         const auto r = run("sweep " + scenario + " -o " + (dir / "out") + " -q --shard " + shard);
         CHECK(r.status == 1);
