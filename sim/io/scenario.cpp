@@ -855,7 +855,7 @@ std::string format_error(const UserError& error) {
         if (w.line > 0) text += ":" + std::to_string(w.line) + (w.column > 0 ? ":" + std::to_string(w.column) : "");
         text += ": ";
     }
-    if (!w.key_path.empty()) text += w.key_path + ": ";
+    if (!w.key_path.empty() && w.file != "--set " + w.key_path) text += w.key_path + ": ";  // not "--set x: x: ..."
     text += error.problem();
     if (!error.fix().empty()) text += ". Fix: " + error.fix();
     return text;

@@ -189,6 +189,8 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK(e.where().key_path == "simulation.stpes");
         CHECK_THAT(e.fix(), Catch::Contains("did you mean 'steps'"));
         CHECK_THAT(format_error(e), Catch::StartsWith("test.yaml:5:3: simulation.stpes: unknown key"));
+        // A --set names its key once: "--set simulation.steps: value ...", not "--set simulation.steps: simulation.steps: ...".
+        CHECK_THAT(format_error(error_of(two_firms, {"simulation.steps=0"})), Catch::StartsWith("--set simulation.steps: value 0 is out of range"));
     }
     SECTION("wrong type") {
         const auto e = error_of(two_firms + "customers: {count: many}\n");
