@@ -232,7 +232,7 @@ one-sided 99% bound excludes zero in the claimed direction).
 ## The crossover: where controlling customers starts to pay
 
 `scenarios/crossover.yaml`: Firm against a default Rival, Firm's 5 control levels × 5 opportunist shares × 4 replicates (profit is Firm's
-cumulative profit over 200 steps; share and NPS are averaged over the last fifth).
+cumulative profit over 200 steps; share is averaged over the last tenth of the steps, and NPS is that of all the buyers of that tenth).
 
 {sections['crossover']}
 

@@ -282,6 +282,14 @@ def _sweep_attrs(f: h5py.File, path: PathLike, names: list[str]) -> dict:
     return {**_attrs(f), "scenario": _text(_read(f, "scenario")), "path": str(path), "parameters": names}
 
 
+def _missing_points(rows: list[list[str]], done: list[list[str]], names: list[str]) -> list[dict]:
+    """The manifest's points without a finished run: {"point": p, parameter: value, ...} each."""
+    started = {r[1] for r in done}
+    first_rows = list({r[1]: r for r in rows if r[1] not in started}.values())
+    values = _parameter_coords(names, [r[4:-2] for r in first_rows])
+    return [{"point": int(r[1]), **{name: values[name][i] for name in names}} for i, r in enumerate(first_rows)]
+
+
 def is_sweep(path: PathLike) -> bool:
     """Whether `path` is a sweep directory or a merged sweep's file (and not, say, a run's)."""
     path = Path(path)
@@ -299,7 +307,8 @@ def open_sweep(path: PathLike, metrics: Union[str, list[str], None] = None) -> x
     coordinates point, replicate, seed, the swept parameters (one coordinate per key path), wall_seconds
     and steps (the run's own length: runs shorter than the longest end in NaN). `path` is a sweep directory
     (finished runs only; unfinished runs are left out and listed in attrs['missing_runs']) or its merged
-    file. attrs['missing_points'] lists the points none of whose runs has finished."""
+    file. attrs['missing_points'] lists the points none of whose runs has finished, each as a dict of its
+    `point` and its parameters' values."""
     path = Path(path)
     metrics = _metrics(metrics)
     if path.is_dir():
@@ -340,7 +349,7 @@ def open_sweep(path: PathLike, metrics: Union[str, list[str], None] = None) -> x
             coords[name] = ("run", values)
         ds = xr.Dataset({m: (("run", "step", "firm"), stacked[..., k]) for k, m in enumerate(wanted)}, coords=coords)
         ds.attrs.update({"format": "trustsim-sweep-directory", "scenario": scenario, "path": str(path), "parameters": names,
-                         "missing_runs": missing, "missing_points": sorted({int(r[1]) for r in rows} - {int(r[1]) for r in done})})
+                         "missing_runs": missing, "missing_points": _missing_points(rows, done, names)})
         return ds
 
     with _reading(path, SWEEP_FORMAT) as f:

@@ -133,7 +133,8 @@ def _tick(value) -> str:
 def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit", firm: Union[int, str] = 0, tail: float = 0.1, ax=None):
     """Long-run `metric` (stats.long_run, mean across replicates) over two swept parameters, e.g. control
     level x opportunist share: for money (profit, revenue, ...) the cumulative sum over the whole run, for
-    other metrics the mean over the last `tail` of the steps, as the colour bar says. Values of both signs
+    NPS that of all the buyers of the last `tail` of the steps, for other metrics their mean over those
+    steps, as the colour bar says. Values of both signs
     (a profit here, a loss there) get a colour scale centred on 0, so a small loss looks as pale as a small
     profit.
 
@@ -147,15 +148,17 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
     if _sampled(sweep):
         raise ValueError("a random or Latin-hypercube sweep's points are not a grid: plot summarize_replicates(sweep, "
                          f"[{metric!r}]) as a scatter of {x} against {y} instead")
-    if missing_points := sweep.attrs.get("missing_points"):
-        raise ValueError(f"{len(missing_points)} points of the sweep have no finished run yet (points {', '.join(map(str, missing_points[:10]))}"
-                         f"{', ...' if len(missing_points) > 10 else ''}): plot it when the sweep has finished")
     firm_name = str(select_firm(sweep["firm"], firm).values)
     table = summarize_replicates(sweep, [metric], tail=tail)
     table = table[table["firm"] == firm_name]
     if others := [p for p in parameters if p not in (x, y) and table[p].nunique() > 1]:
         raise ValueError(f"the sweep also varies {', '.join(others)}, which a heatmap of {x} x {y} would average over: select one "
                          f"value first, e.g. sweep.where(sweep[{others[0]!r}] == {table[others[0]].iloc[0]!r}, drop=True)")
+    # Points not run yet that belong to this grid (the other parameters at the values drawn): the grid is not whole.
+    fixed = {p: table[p].iloc[0] for p in parameters if p not in (x, y)}
+    if missing := [m["point"] for m in sweep.attrs.get("missing_points", []) if all(m[p] == v for p, v in fixed.items())]:
+        raise ValueError(f"{len(missing)} points of this grid have no finished run yet (points {', '.join(map(str, missing[:10]))}"
+                         f"{', ...' if len(missing) > 10 else ''}): plot it when the sweep has finished")
     columns, rows = table[x].nunique(), table[y].nunique()
     if len(table) != columns * rows:
         missing = sweep.attrs.get("missing_runs")

@@ -195,8 +195,9 @@ int run_sweep(SweepCommand command, const std::string& binary) {
     const auto writer = options.shard_count > 1 ? "shard-" + std::to_string(options.shard_index) + "-of-" + std::to_string(options.shard_count) : "local";
     const bool finished = sweep::execute_runs(scenario, options, writer, static_cast<std::int64_t>(pending.size()), next, stop_requested);
     const auto done = sweep::write_manifest(scenario, options.outdir);
-    // A task of the job array that `trustsim sweep --slurm` wrote: its command is the script's, not the user's.
-    const bool slurm_task = std::getenv("SLURM_ARRAY_JOB_ID") != nullptr;
+    // A task of the job array that `trustsim sweep --slurm` wrote (its script sets the variable): its command
+    // is the script's, not the user's.
+    const bool slurm_task = std::getenv("TRUSTSIM_SLURM_TASK") != nullptr;
     if (!finished)
         return stopped("", std::to_string(done) + " of " + std::to_string(scenario.sweep.runs()) + " runs are finished and kept. " +
                                (slurm_task ? "Run the `trustsim sweep --slurm --submit` command that submitted this task again: it submits the tasks with runs left."

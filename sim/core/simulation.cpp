@@ -603,15 +603,19 @@ StepMetrics Simulation::State::firms_phase(const std::vector<double>& tally, con
         if (adaptive.enabled) {
             state.window_fraud_loss.push_back(fraud_loss);
             state.window_revenue.push_back(revenue);
-            if (static_cast<std::int64_t>(state.window_revenue.size()) > adaptive.window) {
-                state.window_fraud_loss.erase(state.window_fraud_loss.begin());
-                state.window_revenue.erase(state.window_revenue.begin());
+            // More than one step may fall out at once: an event can shorten the window.
+            if (const auto excess = static_cast<std::int64_t>(state.window_revenue.size()) - adaptive.window; excess > 0) {
+                state.window_fraud_loss.erase(state.window_fraud_loss.begin(), state.window_fraud_loss.begin() + excess);
+                state.window_revenue.erase(state.window_revenue.begin(), state.window_revenue.begin() + excess);
             }
             const double loss = std::accumulate(state.window_fraud_loss.begin(), state.window_fraud_loss.end(), 0.0);
             const double income = std::accumulate(state.window_revenue.begin(), state.window_revenue.end(), 0.0);
             const bool over = income > 0 ? loss / income > adaptive.threshold : loss > 0;
             auto& kappa = state.policy.control_customers;
             kappa = over ? std::min(adaptive.ceiling, kappa + adaptive.raise) : std::max(adaptive.floor, kappa - adaptive.relax);
+        } else {  // switched on again by an event, it measures afresh
+            state.window_fraud_loss.clear();
+            state.window_revenue.clear();
         }
     }
     return metrics;
@@ -637,14 +641,30 @@ MemoryEstimate Simulation::estimated_memory(const ModelSpec& spec) {
     // edge-list file's edges are held by the scenario and copied for construction (8 bytes per end).
     const double construction = spec.network.kind == NetworkSpec::Kind::edge_list ? 12 : 10;
     // A thread's batch of listeners holds, per contact, its record and a news count (and, well mixed, the
-    // contact drawn): a few kB at ten contacts each, tens of MB at the 10,000 a well-mixed market may draw.
+    // contact drawn), sized for the batch with the most contacts: a few kB at ten contacts each, tens of MB at
+    // the 10,000 a well-mixed market may draw, or with a hub of millions in an edge list.
     const bool well_mixed = spec.network.kind == NetworkSpec::Kind::well_mixed;
-    const double contacts_per_listener = spec.network.kind == NetworkSpec::Kind::none ? 0
-                                         : well_mixed ? std::round(spec.network.mean_degree)
-                                                      : edge_ends / std::max(1.0, static_cast<double>(spec.customers.count));
+    const auto batch = static_cast<double>(StreamBatch::agents);
+    double batch_contacts = 0;
+    switch (spec.network.kind) {
+        case NetworkSpec::Kind::none: break;
+        case NetworkSpec::Kind::well_mixed: batch_contacts = batch * std::round(spec.network.mean_degree); break;
+        case NetworkSpec::Kind::edge_list:
+            if (spec.network.edges) {  // the batch of consecutive listeners with the most edge ends
+                std::vector<double> batch_ends(static_cast<std::size_t>(spec.customers.count / StreamBatch::agents + 1), 0.0);
+                for (const auto& e : *spec.network.edges)
+                    for (const auto end : {e.a, e.b}) batch_ends[static_cast<std::size_t>(end) / StreamBatch::agents] += 1;
+                batch_contacts = *std::max_element(batch_ends.begin(), batch_ends.end());
+            }
+            break;
+        case NetworkSpec::Kind::barabasi_albert:  // its largest hub has about m sqrt(N) contacts
+            batch_contacts = batch * spec.network.mean_degree + spec.network.mean_degree / 2 * std::sqrt(static_cast<double>(spec.customers.count));
+            break;
+        default: batch_contacts = batch * spec.network.mean_degree;
+    }
     const double per_contact = sizeof(Experience) + sizeof(std::size_t) + (well_mixed ? sizeof(std::int32_t) : 0);
     return {per_customer * static_cast<double>(spec.customers.count) + per_employee * employees + construction * edge_ends,
-            static_cast<double>(StreamBatch::agents) * contacts_per_listener * per_contact};
+            batch_contacts * per_contact};
 }
 
 Simulation::Simulation(ModelSpec spec, Context context) : state_(std::make_unique<State>(std::move(spec), std::move(context))) {}

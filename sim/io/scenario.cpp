@@ -38,6 +38,11 @@ bool within(const std::string& inner, const std::string& outer) {
     return inner.starts_with(outer) && (inner.size() == outer.size() || inner[outer.size()] == '.' || inner[outer.size()] == '[');
 }
 
+// Where a path written in a scenario is: relative paths are read from the scenario's folder.
+std::string read_from(const std::string& base_dir, const std::string& written) {
+    return fs::absolute((fs::path(base_dir) / written).lexically_normal()).string();
+}
+
 // How a scalar is marked as text to YAML, where it is: quoted (yaml-cpp tags it "!") or tagged !!str. Another
 // reader of the file would not see a number or a boolean in it.
 struct TextMarking {
@@ -462,12 +467,12 @@ NetworkSpec read_network(const Reader& r, const Node& node, std::int64_t custome
         r.require(node, "network", "file", "file: contacts.txt");
         const auto written = r.text(node["file"], "network.file");
         if (written.empty()) r.fail(node["file"], "network.file", "the edge list's path is empty", "name the file, e.g. file: contacts.txt");
-        const auto path = (fs::path(base_dir) / written).lexically_normal();
+        const auto path = fs::path(read_from(base_dir, written));
         if (fs::is_directory(path)) r.fail(node["file"], "network.file", "'" + path.string() + "' is a folder, not an edge list", "name the edge-list file in it");
         if (!fs::exists(path))
             r.fail(node["file"], "network.file", "there is no edge list at '" + path.string() + "'",
                    "check the path; a relative path is read from the scenario's folder");
-        network.file = fs::absolute(path).string();
+        network.file = path.string();
         network.edges = std::make_shared<const std::vector<Edge>>(read_edge_list(network.file, customers));
     }
     return network;
@@ -774,7 +779,24 @@ void sample_points(const Reader& r, const Node& node, const std::string& path, b
     }
 }
 
-SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed) {
+// A swept network.file's values made absolute, in the points and in the section as the sweep stores it (its
+// identity, OUTDIR/scenario.yaml), so that the stored scenario reads the same files from the sweep's folder.
+void resolve_swept_files(Node& section, const std::string& method, const std::string& base_dir, SweepSpec& sweep) {
+    const auto k = std::find(sweep.parameters.begin(), sweep.parameters.end(), "network.file") - sweep.parameters.begin();
+    if (k == static_cast<std::ptrdiff_t>(sweep.parameters.size())) return;
+    for (std::size_t p = 0; p < sweep.points.size(); ++p) {
+        auto& value = sweep.points[p][static_cast<std::size_t>(k)];
+        const Node written = YAML::Load(value);
+        if (!written.IsScalar() || written.Scalar().empty()) continue;  // refused when the point loads
+        value = YAML::Dump(Node(read_from(base_dir, written.Scalar())));
+        if (method == "points") section["points"][p]["network.file"] = YAML::Load(value);
+    }
+    if (method == "grid")
+        for (std::size_t i = 0; i < section["grid"]["network.file"].size(); ++i)
+            if (Node v = section["grid"]["network.file"][i]; v.IsScalar() && !v.Scalar().empty()) v = read_from(base_dir, v.Scalar());
+}
+
+SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed, const std::string& base_dir) {
     SweepSpec sweep;
     if (!node) {
         sweep.points = {{}};
@@ -825,8 +847,10 @@ SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed) {
         sample_points(r, body, path, sweep.method == "latin_hypercube", seed, sweep);
     }
     if (sweep.runs() > max_sweep_runs) r.fail(node, "sweep", "the sweep has " + std::to_string(sweep.runs()) + " runs", "keep it under " + std::to_string(max_sweep_runs));
+    Node stored = YAML::Clone(node);
+    resolve_swept_files(stored, sweep.method, base_dir, sweep);
     YAML::Emitter out;
-    out << YAML::BeginMap << YAML::Key << "sweep" << YAML::Value << node << YAML::EndMap;
+    out << YAML::BeginMap << YAML::Key << "sweep" << YAML::Value << stored << YAML::EndMap;
     sweep.resolved_yaml = std::string(out.c_str()) + "\n";
     return sweep;
 }
@@ -929,7 +953,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
     LoadedScenario loaded{read_spec(reader, root, base_dir), {}, {}, std::string(text), name, base_dir, overrides};
     loaded.resolved_yaml = resolved_yaml(loaded.spec);
     if (!with_sweep) return loaded;
-    loaded.sweep = read_sweep(reader, root["sweep"], static_cast<std::uint64_t>(loaded.spec.simulation.seed));
+    loaded.sweep = read_sweep(reader, root["sweep"], static_cast<std::uint64_t>(loaded.spec.simulation.seed), base_dir);
     const auto scenario_firms = firm_names(loaded.spec);  // a sweep's runs share one list of firms (a merged file has one)
     for (std::int64_t p = 0; p < static_cast<std::int64_t>(loaded.sweep.points.size()); ++p) {
         auto point = overrides;
@@ -1009,31 +1033,39 @@ LoadedScenario load_scenario_file(const std::string& path, const std::vector<std
 
 namespace {
 
-void check_memory(const std::string& scenario, double needed, const std::string& which, int concurrent) {
+// `threads` of each of `concurrent` runs; the fix names what takes the most: the population or the threads' scratch.
+void check_memory(const std::string& scenario, const MemoryEstimate& run, int threads, const std::string& which, int concurrent,
+                  const std::string& threads_option) {
+    const double needed = run.bytes(threads) * concurrent;
     const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
     if (physical > 0 && needed > 0.9 * physical) {
         const auto gib = [](double bytes) { return format_number(std::round(bytes / (1 << 30) * 10) / 10) + " GiB"; };
-        throw UserError({scenario, 0, 0, "customers.count"}, which + " would need about " + gib(needed) + " of memory, and this machine has " + gib(physical),
-                        "reduce customers.count or network.mean_degree" + std::string(concurrent > 1 ? ", or run fewer runs at once (--jobs)" : ""));
+        const bool scratch = run.per_thread * threads > run.shared;
+        throw UserError({scenario, 0, 0, scratch ? "network.mean_degree" : "customers.count"},
+                        which + " would need about " + gib(needed) + " of memory, and this machine has " + gib(physical),
+                        (scratch ? "use fewer threads (" + threads_option + "; each holds its listeners' contacts) or fewer well-mixed contacts (network.mean_degree)"
+                                 : std::string("reduce customers.count or network.mean_degree")) +
+                            (concurrent > 1 ? ", or run fewer runs at once (--jobs)" : ""));
     }
 }
 
 }  // namespace
 
 void check_fits_in_memory(const LoadedScenario& scenario, int threads) {
-    check_memory(scenario.name, Simulation::estimated_memory(scenario.spec).bytes(threads), "the run", 1);
+    check_memory(scenario.name, Simulation::estimated_memory(scenario.spec), threads, "the run", 1, "--threads");
 }
 
 void check_sweep_fits_in_memory(const LoadedScenario& scenario, int concurrent, int threads_per_run) {
-    std::vector<double> bytes;
-    for (const auto& point : scenario.sweep.point_memory) bytes.push_back(point.bytes(threads_per_run));
-    if (bytes.empty()) return;
-    const auto largest = std::max_element(bytes.begin(), bytes.end());
+    const auto& points = scenario.sweep.point_memory;
+    if (points.empty()) return;
+    const auto largest = std::max_element(points.begin(), points.end(), [&](const MemoryEstimate& a, const MemoryEstimate& b) {
+        return a.bytes(threads_per_run) < b.bytes(threads_per_run);
+    });
     const auto runs = std::max(1, concurrent);
-    check_memory(scenario.name, *largest * runs,
-                 (scenario.sweep.parameters.empty() ? std::string("the run") : "a run of sweep point " + std::to_string(largest - bytes.begin())) +
+    check_memory(scenario.name, *largest, threads_per_run,
+                 (scenario.sweep.parameters.empty() ? std::string("the run") : "a run of sweep point " + std::to_string(largest - points.begin())) +
                      (runs > 1 ? ", " + std::to_string(runs) + " at once," : ""),
-                 runs);
+                 runs, "--threads-per-run");
 }
 
 std::string resolved_yaml(const ModelSpec& spec) {

@@ -505,7 +505,8 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
     const auto sweep_script = dir / "sweep.sbatch";
     write_atomically(sweep_script, header("trustsim-sweep", "trustsim-sweep-%A_%a.out") + "#SBATCH --array=" +
                                        (shards.empty() ? "0-" + std::to_string(tasks - 1) : index_ranges(shards)) +
-                                       "\n#SBATCH --cpus-per-task=" + std::to_string(options.threads_per_run) + "\nexec " +
+                                       "\n#SBATCH --cpus-per-task=" + std::to_string(options.threads_per_run) +
+                                       "\nexport TRUSTSIM_SLURM_TASK=1  # its messages then speak of resubmitting\nexec " +
                                        quote_for_shell(binary) + " sweep" + arguments + " --threads-per-run " +
                                        std::to_string(options.threads_per_run) + " --shard \"$SLURM_ARRAY_TASK_ID/" + std::to_string(tasks) + "\"\n");
     const auto merge_script = dir / "merge.sbatch";

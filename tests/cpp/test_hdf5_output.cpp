@@ -372,3 +372,35 @@ TEST_CASE("describe_output lists a good file and explains what is wrong with a b
     fs::resize_file(truncated, fs::file_size(good) / 2);
     CHECK_THAT(user_error([&] { io::describe_output(truncated); }), Catch::Contains("truncated or damaged"));
 }
+
+TEST_CASE("the run's summary pools the NPS of the last tenth's buyers") {
+    // 20 steps, so the tail is the last 2: NPS +100 from 1 buyer, then -100 from 3 buyers, is the NPS of 4
+    // buyers with 1 promoter and 3 detractors (-50), not the mean of the two steps (0). A step without buyers
+    // (NaN) counts for nothing.
+    ModelSpec spec;
+    spec.firms.resize(1);
+    spec.firms[0].name = "A";
+    SummaryRecorder summary;
+    summary.begin(spec, CustomerDispositions{});
+    for (int s = 0; s < 20; ++s) {
+        StepMetrics m;
+        m.step = s;
+        m.values.assign(1, {});
+        m.at(0, Metric::nps) = s == 18 ? 100.0 : s == 19 ? -100.0 : 0.0;
+        m.at(0, Metric::purchases) = s == 18 ? 1.0 : s == 19 ? 3.0 : 10.0;
+        summary.record_step(m);
+    }
+    CHECK(summary.firms().at(0).nps == Approx(-50));
+
+    SummaryRecorder without_buyers;
+    without_buyers.begin(spec, CustomerDispositions{});
+    for (int s = 0; s < 20; ++s) {
+        StepMetrics m;
+        m.step = s;
+        m.values.assign(1, {});
+        m.at(0, Metric::nps) = s == 19 ? std::nan("") : 40.0;
+        m.at(0, Metric::purchases) = s == 19 ? 0.0 : 5.0;
+        without_buyers.record_step(m);
+    }
+    CHECK(without_buyers.firms().at(0).nps == Approx(40));
+}

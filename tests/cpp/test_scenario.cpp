@@ -416,8 +416,22 @@ TEST_CASE("a population that cannot fit in memory is refused up front with the e
     const auto crowded = load_scenario_text(two_firms + "customers: {count: 20000}\nnetwork: {type: well_mixed, mean_degree: 10000}\n", "crowded.yaml");
     CHECK(Simulation::estimated_memory(crowded.spec).per_thread == Approx(256.0 * 10000 * 16));
     CHECK_NOTHROW(check_fits_in_memory(crowded, 1));
-    CHECK_THROWS_AS(check_fits_in_memory(crowded, 4096), UserError);
+    try {
+        check_fits_in_memory(crowded, 4096);
+        FAIL("4,096 threads' scratch accepted");
+    } catch (const UserError& e) {
+        CHECK_THAT(e.fix(), Catch::StartsWith("use fewer threads (--threads"));  // not the population, which is small
+    }
     CHECK_NOTHROW(check_sweep_fits_in_memory(crowded, 1, 1));
+    // An edge list's batch with a hub of every other customer: its contacts, not the mean degree's.
+    const auto star_path = std::filesystem::temp_directory_path() / "trustsim_star_edges.txt";
+    {
+        std::ofstream star(star_path);
+        for (int k = 1; k < 20000; ++k) star << "0 " << k << "\n";
+    }
+    const auto star = load_scenario_text(two_firms + "customers: {count: 20000}\nnetwork: {type: edge_list, file: " + star_path.string() + "}\n", "star.yaml");
+    CHECK(Simulation::estimated_memory(star.spec).per_thread >= (19999 + 255) * 12.0);
+    std::filesystem::remove(star_path);
     CHECK_THROWS_AS(check_sweep_fits_in_memory(crowded, 1, 4096), UserError);
 }
 

@@ -160,6 +160,23 @@ TEST_CASE("a policy event switches adaptive control on and off") {
     CHECK(kappa(29) == kappa(21));  // off: kappa stays where adaptive control left it
 }
 
+TEST_CASE("an event that shortens adaptive control's window drops every step outside it at once") {
+    // Fraud in the first steps raises kappa to 1 by step 4; then everyone is checked and nothing is lost.
+    auto spec = small_spec(1, 2000, 14);
+    spec.customers.opportunist_share = 0.5;
+    auto& adaptive = spec.firms[0].adaptive_control;
+    adaptive = {true, 20, 0.0, 0.25, 0.5, 0.0, 1.0};
+    const auto kappa_at = [&](const ModelSpec& s, int step) { return run_steps(s)[static_cast<std::size_t>(step)].at(0, Metric::control_customers); };
+    CHECK(kappa_at(spec, 11) == 1.0);  // the 20-step window still holds the early losses
+    Event shorten;
+    shorten.kind = Event::Kind::policy;
+    shorten.step = 10;
+    shorten.changes = {{Field<AdaptiveControl>::Member(&AdaptiveControl::window), 1}};
+    spec.events = {shorten};
+    CHECK(kappa_at(spec, 10) == 1.0);
+    CHECK(kappa_at(spec, 11) == 0.5);  // step 10 alone, without losses: kappa relaxes
+}
+
 TEST_CASE("a breach cuts its customers' reliability at once, and word of mouth spreads it") {
     auto spec = small_spec(2, 4000, 12);
     spec.customers.visit_rate = 0;  // no interactions: only the breach and word of mouth move perceptions

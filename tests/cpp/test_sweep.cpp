@@ -237,6 +237,14 @@ TEST_CASE("a sweep over edge lists refuses a resume after a point's file changed
     write_edges("other.txt", 3);
     CHECK(run_all(options, "shard-1"));
     CHECK(sweep::read_results(options.outdir).size() == 2);
+
+    // The sweep's own copy of the scenario (what SLURM tasks, merge and info read, from OUTDIR) names the
+    // points' files by absolute path, so it reads the same files as the scenario it came from.
+    auto stored = options;
+    stored.scenario = options.outdir + "/scenario.yaml";
+    CHECK_NOTHROW(sweep::prepare_sweep(stored));
+    CHECK_THAT(sweep::describe_sweep(options.outdir), Catch::Contains("finished: 2 runs"));
+    CHECK(sweep::merge(options.outdir, (dir.path / "merged.h5").string(), false));
 }
 
 TEST_CASE("the run log keeps complete records and drops a torn tail") {

@@ -125,6 +125,12 @@ def test_sweep_heatmap_needs_a_grid_over_its_two_parameters():
     with pytest.raises(ValueError, match=r"also varies c.*sweep.where\(sweep\['c'\] == 0.0, drop=True\)"):
         trustsim.plot_sweep_heatmap(third, "a", "b", "share")
     trustsim.plot_sweep_heatmap(third.where(third["c"] == 0, drop=True), "a", "b", "share")
+    # A point not run yet refuses the grid it belongs to, not another slice of the sweep.
+    unfinished = third.copy()
+    unfinished.attrs["missing_points"] = [{"point": 9, "a": 0.0, "b": 9.0, "c": 1.0}]
+    trustsim.plot_sweep_heatmap(unfinished.where(unfinished["c"] == 0, drop=True), "a", "b", "share")
+    with pytest.raises(ValueError, match="1 points of this grid have no finished run yet"):
+        trustsim.plot_sweep_heatmap(unfinished.where(unfinished["c"] == 1, drop=True), "a", "b", "share")
     # Sampled points (each with its own values) are no grid.
     sampled = sweep.assign_coords(a=("run", sweep["point"].values * 0.1), b=("run", sweep["point"].values * 0.2))
     with pytest.raises(ValueError, match="not a grid over a x b .* as a scatter"):
