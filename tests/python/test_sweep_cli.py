@@ -141,8 +141,11 @@ def test_slurm_scripts_are_written_without_submitting(scenario, tmp_path):
     out = trustsim("sweep", scenario, "-o", tmp_path / "cluster", "--slurm", "--tasks", "4", "--partition", "short").stdout
     script = (tmp_path / "cluster" / "slurm" / "sweep.sbatch").read_text()
     assert "#SBATCH --array=0-3" in script and "#SBATCH --partition=short" in script and '--shard "$SLURM_ARRAY_TASK_ID/4"' in script
-    assert "afterok" in out
+    assert "afterany" in out  # the merge runs, and says what is missing, even if a task fails
+    assert "0 of" in out and "4 of 4 array tasks with runs left" in out
     assert "merge" in (tmp_path / "cluster" / "slurm" / "merge.sbatch").read_text()
+    # The tasks read the sweep's own copy of the scenario, not the file that may be edited meanwhile.
+    assert str(tmp_path / "cluster" / "scenario.yaml") in script and str(scenario) not in script
 
 
 def test_a_sweep_point_too_large_for_memory_is_refused_before_any_run(tmp_path):
