@@ -374,33 +374,26 @@ TEST_CASE("describe_output lists a good file and explains what is wrong with a b
 }
 
 TEST_CASE("the run's summary pools the NPS of the last tenth's buyers") {
-    // 20 steps, so the tail is the last 2: NPS +100 from 1 buyer, then -100 from 3 buyers, is the NPS of 4
-    // buyers with 1 promoter and 3 detractors (-50), not the mean of the two steps (0). A step without buyers
-    // (NaN) counts for nothing.
     ModelSpec spec;
     spec.firms.resize(1);
     spec.firms[0].name = "A";
-    SummaryRecorder summary;
-    summary.begin(spec, CustomerDispositions{});
-    for (int s = 0; s < 20; ++s) {
-        StepMetrics m;
-        m.step = s;
-        m.values.assign(1, {});
-        m.at(0, Metric::nps) = s == 18 ? 100.0 : s == 19 ? -100.0 : 0.0;
-        m.at(0, Metric::purchases) = s == 18 ? 1.0 : s == 19 ? 3.0 : 10.0;
-        summary.record_step(m);
-    }
-    CHECK(summary.firms().at(0).nps == Approx(-50));
-
-    SummaryRecorder without_buyers;
-    without_buyers.begin(spec, CustomerDispositions{});
-    for (int s = 0; s < 20; ++s) {
-        StepMetrics m;
-        m.step = s;
-        m.values.assign(1, {});
-        m.at(0, Metric::nps) = s == 19 ? std::nan("") : 40.0;
-        m.at(0, Metric::purchases) = s == 19 ? 0.0 : 5.0;
-        without_buyers.record_step(m);
-    }
-    CHECK(without_buyers.firms().at(0).nps == Approx(40));
+    // The summary of 20 steps (its tail: the last 2) whose NPS and buyers at step s are given.
+    const auto nps_of = [&](const auto& nps, const auto& buyers) {
+        SummaryRecorder summary;
+        summary.begin(spec, CustomerDispositions{});
+        for (int s = 0; s < 20; ++s) {
+            StepMetrics m;
+            m.step = s;
+            m.values.assign(1, {});
+            m.at(0, Metric::nps) = nps(s);
+            m.at(0, Metric::purchases) = buyers(s);
+            summary.record_step(m);
+        }
+        return summary.firms().at(0).nps;
+    };
+    // NPS +100 from 1 buyer, then -100 from 3, is the NPS of 4 buyers, 1 promoter and 3 detractors: -50, not 0.
+    CHECK(nps_of([](int s) { return s == 18 ? 100.0 : s == 19 ? -100.0 : 0.0; }, [](int s) { return s == 18 ? 1.0 : s == 19 ? 3.0 : 10.0; }) ==
+          Approx(-50));
+    // A step without buyers (NaN) counts for nothing.
+    CHECK(nps_of([](int s) { return s == 19 ? std::nan("") : 40.0; }, [](int s) { return s == 19 ? 0.0 : 5.0; }) == Approx(40));
 }
