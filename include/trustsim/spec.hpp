@@ -244,6 +244,7 @@ struct Event {
     std::int64_t duration = 1;          // scandal
     double media = 0.03;                // scandal: p, awareness per step through media
     double contagion = 0.38;            // scandal: q, awareness per step if every neighbour is aware
+    bool per_contact = false;           // scandal: q per aware contact instead (independent cascade)
 };
 
 struct ModelSpec {

@@ -468,7 +468,12 @@ std::vector<double> Simulation::State::word_of_mouth_phase(std::vector<double>& 
                 std::int64_t aware_neighbours = 0;
                 for (std::size_t c = 0; c < degree; ++c) aware_neighbours += aware[s][static_cast<std::size_t>(begin[c])];
                 const Event& scandal = *scandals[s];
-                const double hazard = scandal.media + (degree > 0 ? scandal.contagion * static_cast<double>(aware_neighbours) / static_cast<double>(degree) : 0.0);
+                double hazard = scandal.media + (degree > 0 ? scandal.contagion * static_cast<double>(aware_neighbours) / static_cast<double>(degree) : 0.0);
+                if (scandal.per_contact) {  // media and every aware contact pass it on independently (multiplied out, not libm's pow)
+                    double unaware = 1.0 - scandal.media;
+                    for (std::int64_t c = 0; c < aware_neighbours; ++c) unaware *= 1.0 - scandal.contagion;
+                    hazard = 1.0 - unaware;
+                }
                 if (rng[i].bernoulli(hazard)) {
                     aware_next[s][j] = 1;
                     perception(static_cast<std::int64_t>(j), scandal.firm).credibility *= static_cast<float>(1.0 - scandal.size);

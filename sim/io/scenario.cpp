@@ -509,7 +509,7 @@ std::vector<Event> read_events(const Reader& r, const Node& node, const ModelSpe
             r.check_map(item, path, {"type", "step", "firm", "size"});
         } else {
             event.kind = Event::Kind::scandal;
-            r.check_map(item, path, {"type", "step", "firm", "size", "duration", "media", "contagion"});
+            r.check_map(item, path, {"type", "step", "firm", "size", "duration", "media", "contagion", "per_contact"});
         }
         r.require(item, path, "step", "step: 50");
         r.require(item, path, "firm", "firm: " + spec.firms.front().name);
@@ -533,6 +533,7 @@ std::vector<Event> read_events(const Reader& r, const Node& node, const ModelSpe
         if (const Node duration = item["duration"]) event.duration = r.integer(duration, child_path(path, "duration"), 1, 1e7);
         if (const Node media = item["media"]) event.media = r.number(media, child_path(path, "media"), 0, 1);
         if (const Node contagion = item["contagion"]) event.contagion = r.number(contagion, child_path(path, "contagion"), 0, 1);
+        if (const Node per_contact = item["per_contact"]) event.per_contact = r.boolean(per_contact, child_path(path, "per_contact"));
         if (event.kind == Event::Kind::policy) {
             r.require(item, path, "set", "set: {control_customers: 0.8}");
             const auto set_path = child_path(path, "set");
@@ -1126,7 +1127,8 @@ std::string resolved_yaml(const ModelSpec& spec) {
                 break;
             case Event::Kind::scandal:
                 out << YAML::Key << "duration" << YAML::Value << std::to_string(event.duration) << YAML::Key << "media" << YAML::Value
-                    << format_number(event.media) << YAML::Key << "contagion" << YAML::Value << format_number(event.contagion);
+                    << format_number(event.media) << YAML::Key << "contagion" << YAML::Value << format_number(event.contagion) << YAML::Key
+                    << "per_contact" << YAML::Value << std::string(event.per_contact ? "true" : "false");
                 [[fallthrough]];
             case Event::Kind::breach: out << YAML::Key << "size" << YAML::Value << format_number(event.size); break;
         }
@@ -1163,11 +1165,13 @@ std::string scenario_reference() {
             reference_row("type", "(required)", "policy, breach, scandal", "", "what happens") +
             reference_row("step", "(required)", "0 … simulation.steps - 1", "step", "when it starts (steps count from 0)") +
             reference_row("firm", "(required)", "a firm's name", "", "the firm it concerns") +
-            reference_row("set", "(required for policy)", "mapping of firms[] numeric keys", "", "policy: the firm's new values") +
+            reference_row("set", "(required for policy)", "mapping of firms[] numeric keys and adaptive_control", "", "policy: the firm's new values") +
             reference_row("size", format_number(event.size), "0 … 1", "", "breach: R <- R (1 - size); scandal: C <- C (1 - size) on becoming aware") +
             reference_row("duration", std::to_string(event.duration), "≥ 1", "steps", "scandal: how long it spreads") +
             reference_row("media", format_number(event.media), "0 … 1", "1/step", "scandal: p, awareness hazard through media") +
-            reference_row("contagion", format_number(event.contagion), "0 … 1", "1/step", "scandal: q, awareness hazard when every contact is aware") + "\n";
+            reference_row("contagion", format_number(event.contagion), "0 … 1", "1/step", "scandal: q, awareness hazard when every contact is aware") +
+            reference_row("per_contact", event.per_contact ? "true" : "false", "true, false", "",
+                          "scandal: q is each aware contact's chance to pass it on (independent cascade), not q x the aware share (Bass)") + "\n";
     return text;
 }
 

@@ -237,6 +237,39 @@ TEST_CASE("a scandal with media reach 1 makes everyone aware in its first step")
     CHECK(run[2].at(0, Metric::scandal_awareness) == 0);
 }
 
+TEST_CASE("a scandal spreads by the aware share of contacts, or per aware contact (independent cascade)") {
+    // Erdos-Renyi, mean degree 10; media p = 0.1, contagion 1. Step 2: media alone, F0 = 0.1. Step 3: with the
+    // share, F1 = F0 + (1 - F0)(p + 1 x F0) = 0.28; per contact, a customer is still unaware only if the media
+    // missed it twice and no contact was aware: F1 = 1 - (1 - F0)(1 - p) E[(1 - F0)^D], about 0.70 for
+    // D ~ Poisson(10), and computed below from this network's degrees. Binomial SE with 20,000 customers about
+    // 0.0035: tolerances of 0.03 against the approximation and 0.012 against the network's own expectation.
+    auto spec = small_spec(1, 20000, 4);
+    spec.network.kind = NetworkSpec::Kind::erdos_renyi;
+    Event e;
+    e.kind = Event::Kind::scandal;
+    e.step = 2;
+    e.duration = 2;
+    e.media = 0.1;
+    e.contagion = 1;
+    spec.events = {e};
+    const auto aware = [&](bool per_contact) {
+        spec.events[0].per_contact = per_contact;
+        const auto run = run_steps(spec);
+        return std::pair{run[2].at(0, Metric::scandal_awareness), run[3].at(0, Metric::scandal_awareness)};
+    };
+    const auto [share_first, share_second] = aware(false);
+    const auto [contact_first, contact_second] = aware(true);
+    CHECK(share_first == Approx(0.1).margin(0.01));
+    CHECK(contact_first == share_first);  // the same media draws
+    CHECK(share_second == Approx(0.28).margin(0.03));
+    CHECK(contact_second == Approx(1 - 0.9 * 0.9 * std::exp(-1.0)).margin(0.03));
+    const Simulation market(spec, Context{1});
+    double expected = 0;
+    for (std::int64_t j = 0; j < market.network().nodes(); ++j)
+        expected += 1 - (1 - contact_first) * 0.9 * std::pow(1 - contact_first, static_cast<double>(market.network().degree(j)));
+    CHECK(contact_second == Approx(expected / static_cast<double>(market.network().nodes())).margin(0.012));
+}
+
 TEST_CASE("without a network there is no word of mouth") {
     auto spec = small_spec();
     spec.network.kind = NetworkSpec::Kind::none;
