@@ -56,6 +56,9 @@ private:
 std::vector<RunResult> read_results(const std::string& outdir, std::vector<std::string>* damage = nullptr);
 // The values of a run read_results listed, read again from its log.
 std::vector<double> read_values(const RunResult& run);
+// The sweep a directory holds: its stored scenario (OUTDIR/scenario.yaml, the sweep's identity, also in
+// the result's `text`), loaded; a UserError if it is not a sweep directory.
+io::LoadedScenario load_stored_sweep(const std::string& outdir);
 // A sweep directory's progress, for `trustsim info DIR`: its design, and the runs finished, per log, and left.
 std::string describe_sweep(const std::string& outdir);
 

@@ -1128,7 +1128,8 @@ std::string resolved_yaml(const ModelSpec& spec) {
             case Event::Kind::scandal:
                 out << YAML::Key << "duration" << YAML::Value << std::to_string(event.duration) << YAML::Key << "media" << YAML::Value
                     << format_number(event.media) << YAML::Key << "contagion" << YAML::Value << format_number(event.contagion) << YAML::Key
-                    << "per_contact" << YAML::Value << std::string(event.per_contact ? "true" : "false");
+                    << "per_contact" << YAML::Value;
+                emit_value(out, event.per_contact);
                 [[fallthrough]];
             case Event::Kind::breach: out << YAML::Key << "size" << YAML::Value << format_number(event.size); break;
         }

@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <limits>
 
@@ -73,15 +72,11 @@ private:
 }  // namespace
 
 std::optional<MergedSweep> merge(const std::string& outdir, const std::string& output, bool force, const std::function<bool()>& stop) {
-    const auto identity_path = fs::path(outdir) / "scenario.yaml";
-    std::ifstream in(identity_path);
-    if (!in) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", "give the directory `trustsim sweep -o` wrote");
-    const std::string identity((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto scenario = load_stored_sweep(outdir);
     if (is_sweep_file(outdir, output))
         throw UserError({output, 0, 0, ""}, "the output lies among the files of the sweep being merged (" + outdir + "), which merging would overwrite",
                         "choose a path outside the sweep's scenario.yaml, manifest.csv, results/ and slurm/, e.g. -o sweep.h5");
     io::check_output_file(output, force);  // before the merge's work, not after it
-    const auto scenario = io::load_scenario_text(identity, identity_path.string(), {}, outdir);
     const auto& sweep = scenario.sweep;
     std::vector<std::string> damage;
     const auto results = read_results(outdir, &damage);  // where each run's record is; values are read when they are written
@@ -121,7 +116,7 @@ std::optional<MergedSweep> merge(const std::string& outdir, const std::string& o
         w.attribute(root, "steps", steps);
         w.attribute(root, "firms", static_cast<std::int32_t>(firms));
         w.attribute(root, "seed", static_cast<std::uint64_t>(scenario.spec.simulation.seed));
-        w.text(root, "scenario", identity, "the resolved scenario and its sweep section");
+        w.text(root, "scenario", scenario.text, "the resolved scenario and its sweep section");
 
         std::vector<std::string> names;
         for (const auto& f : scenario.spec.firms) names.push_back(f.name);

@@ -333,12 +333,16 @@ std::vector<double> read_values(const RunResult& run) {
     return values;
 }
 
-std::string describe_sweep(const std::string& outdir) {
+io::LoadedScenario load_stored_sweep(const std::string& outdir) {
     const auto stored = fs::path(outdir) / "scenario.yaml";
     std::ifstream in(stored);
     if (!in) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", "give the directory `trustsim sweep -o` wrote");
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto scenario = io::load_scenario_text(text, stored.string(), {}, outdir);
+    return io::load_scenario_text(text, stored.string(), {}, outdir);
+}
+
+std::string describe_sweep(const std::string& outdir) {
+    const auto scenario = load_stored_sweep(outdir);
     const auto& sweep = scenario.sweep;
     std::vector<std::string> damage;
     std::map<std::string, std::int64_t> per_log;
