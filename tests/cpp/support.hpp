@@ -19,6 +19,18 @@ inline ModelSpec small_spec(int firms = 2, std::int64_t customers = 2000, std::i
     return spec;
 }
 
+// A scandal about `firm` from `step` for `duration` steps, media and contagion as given (else their defaults).
+inline Event scandal_event(std::int64_t step, int firm, std::int64_t duration, double media = Event{}.media, double contagion = Event{}.contagion) {
+    Event scandal;
+    scandal.kind = Event::Kind::scandal;
+    scandal.step = step;
+    scandal.firm = firm;
+    scandal.duration = duration;
+    scandal.media = media;
+    scandal.contagion = contagion;
+    return scandal;
+}
+
 inline std::vector<StepMetrics> run_steps(const ModelSpec& spec, int threads = 1) {
     Simulation sim(spec, Context{threads});
     std::vector<StepMetrics> out;

@@ -48,11 +48,7 @@ ModelSpec rich_spec(NetworkSpec::Kind network) {
     Event breach;
     breach.kind = Event::Kind::breach;
     breach.step = 5;
-    Event scandal;
-    scandal.kind = Event::Kind::scandal;
-    scandal.step = 3;
-    scandal.firm = 2;
-    scandal.duration = 10;
+    const Event scandal = scandal_event(3, 2, 10);
     Event policy;
     policy.kind = Event::Kind::policy;
     policy.step = 8;

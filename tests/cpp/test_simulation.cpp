@@ -224,13 +224,7 @@ TEST_CASE("adaptive control relaxes to its floor without fraud") {
 TEST_CASE("a scandal with media reach 1 makes everyone aware in its first step") {
     auto spec = small_spec(2, 1000, 5);
     spec.network.kind = NetworkSpec::Kind::none;
-    Event e;
-    e.kind = Event::Kind::scandal;
-    e.step = 2;
-    e.firm = 1;
-    e.media = 1;
-    e.size = 0.5;
-    spec.events = {e};
+    spec.events = {scandal_event(2, 1, 1, 1.0)};
     const auto run = run_steps(spec);
     CHECK(run[1].at(1, Metric::scandal_awareness) == 0);
     CHECK(run[2].at(1, Metric::scandal_awareness) == 1);
@@ -245,13 +239,7 @@ TEST_CASE("a scandal spreads by the aware share of contacts, or per aware contac
     // 0.0035: tolerances of 0.03 against the approximation and 0.012 against the network's own expectation.
     auto spec = small_spec(1, 20000, 4);
     spec.network.kind = NetworkSpec::Kind::erdos_renyi;
-    Event e;
-    e.kind = Event::Kind::scandal;
-    e.step = 2;
-    e.duration = 2;
-    e.media = 0.1;
-    e.contagion = 1;
-    spec.events = {e};
+    spec.events = {scandal_event(2, 0, 2, 0.1, 1.0)};
     const auto aware = [&](bool per_contact) {
         spec.events[0].per_contact = per_contact;
         const auto run = run_steps(spec);

@@ -14,13 +14,7 @@ TEST_CASE("a scandal's aware share follows the discrete-time Bass recursion in a
     auto spec = small_spec(1, 100000, 40);
     spec.network.kind = NetworkSpec::Kind::well_mixed;
     spec.network.mean_degree = 10;
-    Event scandal;
-    scandal.kind = Event::Kind::scandal;
-    scandal.step = 0;
-    scandal.duration = 40;
-    scandal.media = p;
-    scandal.contagion = q;
-    spec.events.push_back(scandal);
+    spec.events.push_back(scandal_event(0, 0, 40, p, q));
     const auto run = run_steps(spec, 2);
     // F(t+1) = F(t) + (p + q F(t)) (1 - F(t)), F(0) = 0; the metric of step s is F(s + 1).
     double expected = 0, largest_gap = 0;
