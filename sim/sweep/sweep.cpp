@@ -160,6 +160,12 @@ int copy_intact_records(const std::string& path, const LogScan& scan) {
 }
 
 // Writes a small file completely or not at all.
+// A whole file's bytes ("" if it cannot be read).
+std::string read_whole(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 void write_atomically(const fs::path& path, const std::string& content) {
     const auto temporary = path.string() + ".tmp." + std::to_string(::getpid());
     {
@@ -335,10 +341,8 @@ std::vector<double> read_values(const RunResult& run) {
 
 io::LoadedScenario load_stored_sweep(const std::string& outdir) {
     const auto stored = fs::path(outdir) / "scenario.yaml";
-    std::ifstream in(stored);
-    if (!in) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", "give the directory `trustsim sweep -o` wrote");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return io::load_scenario_text(text, stored.string(), {}, outdir);
+    if (!fs::exists(stored)) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", "give the directory `trustsim sweep -o` wrote");
+    return io::load_scenario_text(read_whole(stored), stored.string(), {}, outdir);
 }
 
 std::string describe_sweep(const std::string& outdir) {
@@ -374,8 +378,7 @@ io::LoadedScenario prepare_sweep(const SweepOptions& options) {
     const fs::path outdir(options.outdir);
     const auto stored = outdir / "scenario.yaml";
     if (fs::exists(stored)) {
-        std::ifstream in(stored);
-        const std::string before((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const auto before = read_whole(stored);
         if (before != identity(scenario))
             throw UserError({options.outdir, 0, 0, ""},
                             "this directory holds a sweep of a different scenario (" + first_difference(before, identity(scenario)) + ")",
@@ -481,7 +484,7 @@ std::string index_ranges(const std::vector<std::int64_t>& indices) {
     return text;
 }
 
-std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, const std::string& binary) {
+std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, const std::string& running_binary) {
     const auto scenario = prepare_sweep(options);
     const auto runs = scenario.sweep.runs();
     const auto tasks = slurm.tasks > 0 ? std::min<std::int64_t>(slurm.tasks, runs) : std::min<std::int64_t>(runs, 1000);
@@ -499,6 +502,16 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
     fs::create_directories(dir);
     // The tasks run the sweep's own copy of the scenario (resolved, --set applied), so that editing the
     // scenario file for the next experiment cannot break tasks still waiting in the queue.
+    // And they run the build the sweep was first submitted with, copied into it: rebuilding trustsim while tasks
+    // wait in the queue, or before a resubmission, cannot mix two builds' runs in one sweep.
+    const auto binary = (dir / "trustsim").string();
+    std::string build_note;
+    if (!fs::exists(binary)) {
+        write_atomically(binary, read_whole(running_binary));
+        fs::permissions(binary, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+    } else if (read_whole(binary) != read_whole(running_binary)) {
+        build_note = "note: the tasks run " + binary + ", the build this sweep was first submitted with, which differs from this trustsim; to use this build, sweep into a new directory\n";
+    }
     const std::string arguments = " " + quote_for_shell((outdir / "scenario.yaml").string()) + " -o " + quote_for_shell(outdir.string());
     const auto header = [&](const std::string& name, const std::string& log) {
         std::string text = "#!/bin/bash\n# Written by `trustsim sweep --slurm`; see docs/sweeps.md.\n#SBATCH --job-name=" + name +
@@ -518,7 +531,8 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
                                        quote_for_shell(outdir.string()) + " -o " + quote_for_shell((outdir / "sweep.h5").string()) + " --force\n");
     std::string report = "wrote " + sweep_script.string() + " and " + merge_script.string() + ": " + std::to_string(runs - static_cast<std::int64_t>(pending.size())) +
                          " of " + std::to_string(runs) + " runs finished, " + std::to_string(shards.size()) + " of " + std::to_string(tasks) +
-                         " array tasks with runs left" + (slurm.tasks > tasks ? " (--tasks " + std::to_string(slurm.tasks) + " is more than the runs)" : "") + "\n";
+                         " array tasks with runs left" + (slurm.tasks > tasks ? " (--tasks " + std::to_string(slurm.tasks) + " is more than the runs)" : "") + "\n" +
+                         build_note;
     if (shards.empty() && !slurm.submit) return report + "every run is finished: merge with: sbatch " + merge_script.string() + "\n";
     if (!slurm.submit)
         return report + "submit with: sbatch " + sweep_script.string() + ", then sbatch --dependency=afterany:<job id> " + merge_script.string() + "\n";

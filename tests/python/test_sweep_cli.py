@@ -148,6 +148,21 @@ def test_slurm_scripts_are_written_without_submitting(scenario, tmp_path):
     assert str(tmp_path / "cluster" / "scenario.yaml") in script and str(scenario) not in script
 
 
+def test_slurm_tasks_run_the_build_the_sweep_was_first_submitted_with(scenario, tmp_path):
+    outdir = tmp_path / "cluster"
+    trustsim("sweep", scenario, "-o", outdir, "--slurm", "--tasks", "2")
+    copy = outdir / "slurm" / "trustsim"
+    assert copy.read_bytes() == Path(binary()).read_bytes() and os.access(copy, os.X_OK)
+    for script in ("sweep.sbatch", "merge.sbatch"):
+        assert f"exec '{copy}' " in (outdir / "slurm" / script).read_text()
+    # A rebuilt trustsim resubmitting: the tasks keep running the first build, and the report says so.
+    first_build = copy.read_bytes() + b"\0"
+    copy.write_bytes(first_build)
+    out = trustsim("sweep", scenario, "-o", outdir, "--slurm", "--tasks", "2").stdout
+    assert "the build this sweep was first submitted with, which differs from this trustsim" in out
+    assert copy.read_bytes() == first_build
+
+
 def test_a_sweep_point_too_large_for_memory_is_refused_before_any_run(tmp_path):
     scenario = tmp_path / "sizes.yaml"
     scenario.write_text(SWEEP.split("sweep:")[0] + "sweep:\n  points:\n    - {customers.count: 1000}\n    - {customers.count: 2000000000}\n")
