@@ -105,6 +105,7 @@ std::optional<MergedSweep> merge(const std::string& outdir, const std::string& o
 struct SlurmOptions {
     int tasks = 0;  // 0: one task per run, at most 1000
     std::string partition, time = "01:00:00";
+    std::string memory;  // sbatch --mem of each task; empty: the largest run's estimate, with headroom
     bool submit = false;
 };
 std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, const std::string& running_binary);

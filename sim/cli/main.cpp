@@ -70,6 +70,15 @@ CLI::Validator slurm_time() {
             ""};
 }
 
+// SLURM's memory sizes (sbatch --mem): a whole number with an optional unit.
+CLI::Validator slurm_memory() {
+    static const std::regex format(R"([1-9]\d*[KMGT]?)");
+    return {[](const std::string& size) {
+                return std::regex_match(size, format) ? std::string() : "'" + size + "' is not a SLURM memory size. Fix: a whole number with K, M, G or T, e.g. 4G";
+            },
+            ""};
+}
+
 // "i/K" exactly: two whole numbers around one slash.
 bool parse_shard(std::string_view text, int& index, int& count) {
     const auto whole_number = [](std::string_view digits, int& value) {
@@ -333,6 +342,10 @@ int main(int argc, char** argv) {
     sweep_cmd->add_option("--partition", sweep_command.slurm_options.partition, "SLURM partition")->needs(slurm_flag);
     sweep_cmd->add_option("--time", sweep_command.slurm_options.time, "SLURM time limit per task (default 01:00:00)")
         ->check(slurm_time())
+        ->needs(slurm_flag);
+    sweep_cmd->add_option("--mem", sweep_command.slurm_options.memory,
+                          "SLURM memory per task (default: the largest run's estimate, with headroom)")
+        ->check(slurm_memory())
         ->needs(slurm_flag);
     sweep_cmd->add_flag("--submit", sweep_command.slurm_options.submit, "Submit the SLURM jobs (with --slurm)")->needs(slurm_flag);
     sweep_cmd->add_flag("-q,--quiet", sweep_command.options.quiet, "No progress line");

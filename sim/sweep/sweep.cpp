@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -519,10 +520,18 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
         if (!slurm.partition.empty()) text += "#SBATCH --partition=" + slurm.partition + "\n";
         return text;
     };
+    // A cluster's default memory per task may be far less than a large market needs, and a task over its
+    // request is killed: each asks for the largest run's estimate, a quarter more, and the process's own 64 MiB.
+    auto memory = slurm.memory;
+    if (memory.empty()) {
+        double largest = Simulation::estimated_memory(scenario.spec).bytes(options.threads_per_run);
+        for (const auto& point : scenario.sweep.point_memory) largest = std::max(largest, point.bytes(options.threads_per_run));
+        memory = std::to_string(static_cast<std::int64_t>(std::ceil(1.25 * largest / (1 << 20))) + 64) + "M";
+    }
     const auto sweep_script = dir / "sweep.sbatch";
     write_atomically(sweep_script, header("trustsim-sweep", "trustsim-sweep-%A_%a.out") + "#SBATCH --array=" +
                                        (shards.empty() ? "0-" + std::to_string(tasks - 1) : index_ranges(shards)) +
-                                       "\n#SBATCH --cpus-per-task=" + std::to_string(options.threads_per_run) +
+                                       "\n#SBATCH --cpus-per-task=" + std::to_string(options.threads_per_run) + "\n#SBATCH --mem=" + memory +
                                        "\nexport TRUSTSIM_SLURM_TASK=1  # its messages then speak of resubmitting\nexec " +
                                        quote_for_shell(binary) + " sweep" + arguments + " --threads-per-run " +
                                        std::to_string(options.threads_per_run) + " --shard \"$SLURM_ARRAY_TASK_ID/" + std::to_string(tasks) + "\"\n");
@@ -531,7 +540,8 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
                                        quote_for_shell(outdir.string()) + " -o " + quote_for_shell((outdir / "sweep.h5").string()) + " --force\n");
     std::string report = "wrote " + sweep_script.string() + " and " + merge_script.string() + ": " + std::to_string(runs - static_cast<std::int64_t>(pending.size())) +
                          " of " + std::to_string(runs) + " runs finished, " + std::to_string(shards.size()) + " of " + std::to_string(tasks) +
-                         " array tasks with runs left" + (slurm.tasks > tasks ? " (--tasks " + std::to_string(slurm.tasks) + " is more than the runs)" : "") + "\n" +
+                         " array tasks with runs left" + (slurm.tasks > tasks ? " (--tasks " + std::to_string(slurm.tasks) + " is more than the runs)" : "") +
+                         ", each asking for " + memory + " of memory" + (slurm.memory.empty() ? " (the largest run's estimate; --mem to change)" : "") + "\n" +
                          build_note;
     if (shards.empty() && !slurm.submit) return report + "every run is finished: merge with: sbatch " + merge_script.string() + "\n";
     if (!slurm.submit)

@@ -31,6 +31,7 @@ munged --force --key-file="$work/munge/munge.key" --socket="$work/munge/socket" 
 pids+=("$(cat "$work/munge/munged.pid")")
 
 cpus="$(nproc)"
+memory="$(awk '/^MemTotal/ {print int($2 / 1024)}' /proc/meminfo)"  # MiB: the tasks ask for theirs (--mem)
 cat > "$work/slurm.conf" <<CONF
 ClusterName=trustsim-test
 SlurmctldHost=localhost(127.0.0.1)
@@ -56,7 +57,7 @@ ReturnToService=2
 MpiDefault=none
 JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$work/slurm.conf"

@@ -144,8 +144,22 @@ def test_slurm_scripts_are_written_without_submitting(scenario, tmp_path):
     assert "afterany" in out  # the merge runs, and says what is missing, even if a task fails
     assert "0 of" in out and "4 of 4 array tasks with runs left" in out
     assert "merge" in (tmp_path / "cluster" / "slurm" / "merge.sbatch").read_text()
+    assert "#SBATCH --mem=" in script
     # The tasks read the sweep's own copy of the scenario, not the file that may be edited meanwhile.
     assert str(tmp_path / "cluster" / "scenario.yaml") in script and str(scenario) not in script
+
+
+def test_slurm_tasks_ask_for_the_memory_of_the_largest_run(scenario, tmp_path):
+    def requested(name: str, *options) -> str:
+        trustsim("sweep", scenario, "-o", tmp_path / name, "--slurm", *options)
+        return re.search(r"^#SBATCH --mem=(\S+)$", (tmp_path / name / "slurm" / "sweep.sbatch").read_text(), re.M).group(1)
+
+    small, large = requested("small"), requested("large", "--set", "customers.count=1000000")
+    # About 190 bytes a customer at mean degree 8, a quarter more, and the process's own 64 MiB.
+    assert small.endswith("M") and large.endswith("M") and 64 < int(small[:-1]) < 100 and 200 < int(large[:-1]) < 400
+    assert requested("given", "--mem", "8G") == "8G"
+    result = trustsim("sweep", scenario, "-o", tmp_path / "bad", "--slurm", "--mem", "8GB", check=False)
+    assert result.returncode != 0 and "not a SLURM memory size" in result.stderr and not (tmp_path / "bad").exists()
 
 
 def test_slurm_tasks_run_the_build_the_sweep_was_first_submitted_with(scenario, tmp_path):
