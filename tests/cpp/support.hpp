@@ -1,5 +1,10 @@
 #pragma once
-// Small helpers shared by the engine tests.
+// Small helpers shared by the tests.
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <system_error>
 #include <vector>
 
 #include "trustsim/simulation.hpp"
@@ -37,6 +42,26 @@ inline std::vector<StepMetrics> run_steps(const ModelSpec& spec, int threads = 1
     for (std::int64_t s = 0; s < spec.simulation.steps; ++s) out.push_back(sim.step());
     return out;
 }
+
+// A fresh directory of its own under the system's temporary one, removed with all it holds (read-only
+// entries a test made too) when it goes out of scope.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        static int made = 0;  // an inline function's static: one counter for every test file
+        path = std::filesystem::temp_directory_path() / ("trustsim_test_" + std::to_string(::getpid()) + "_" + std::to_string(made++));
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::permissions(path, std::filesystem::perms::owner_all, ignored);
+        std::filesystem::remove_all(path, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
 
 inline double total(const std::vector<StepMetrics>& run, int firm, Metric m, std::size_t from = 0) {
     double sum = 0;

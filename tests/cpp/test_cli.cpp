@@ -13,7 +13,10 @@
 #include <iterator>
 #include <thread>
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
+using trustsim::testing::TempDir;
 
 namespace {
 
@@ -47,13 +50,6 @@ Result run(const std::string& arguments, const std::string& cwd = "") {
     REQUIRE(WIFEXITED(status));
     return {WEXITSTATUS(status), output};
 }
-
-struct TempDir {
-    fs::path path = fs::temp_directory_path() / ("trustsim_test_cli_" + std::to_string(::getpid()));
-    TempDir() { fs::create_directories(path); }
-    ~TempDir() { fs::remove_all(path); }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 const std::string small = " --set customers.count=500 --set simulation.steps=20 -q";
 

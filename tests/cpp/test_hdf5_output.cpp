@@ -23,21 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int count = 0;
-        path = fs::temp_directory_path() / ("trustsim_test_hdf5_" + std::to_string(::getpid()) + "_" + std::to_string(count++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::permissions(path, fs::perms::owner_all, ignored);
-        fs::remove_all(path, ignored);
-    }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
 // Keeps everything the engine reports, to compare with what the file holds.
 struct Capture final : Recorder {
     CustomerDispositions dispositions;

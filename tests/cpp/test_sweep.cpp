@@ -13,10 +13,12 @@
 #include <set>
 #include <sstream>
 
+#include "support.hpp"
 #include "trustsim/sweep.hpp"
 
 using namespace trustsim;
 namespace fs = std::filesystem;
+using trustsim::testing::TempDir;
 
 namespace {
 
@@ -34,15 +36,6 @@ std::string problem(const std::string& sweep) {
     FAIL("accepted: " << sweep);
     return {};
 }
-
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("trustsim_test_sweep_" + name + std::to_string(::getpid()))) {
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 sweep::SweepOptions options_for(const fs::path& dir, const std::string& sweep_text) {
     std::ofstream(dir / "s.yaml") << base << sweep_text;
@@ -192,7 +185,7 @@ TEST_CASE("a sweep refuses parameters it would ignore, set twice, or that change
 }
 
 TEST_CASE("a sweep over an edge list refuses a resume after the file changed") {
-    TempDir dir("edges");
+    TempDir dir;
     const auto write_edges = [&](int step) {
         std::ofstream edges(dir.path / "edges.txt");
         for (int i = 0; i + step < 200; ++i) edges << i << " " << i + step << "\n";
@@ -216,7 +209,7 @@ TEST_CASE("a sweep over an edge list refuses a resume after the file changed") {
 }
 
 TEST_CASE("a sweep over edge lists refuses a resume after a point's file changed") {
-    TempDir dir("point-edges");
+    TempDir dir;
     const auto write_edges = [&](const std::string& name, int step) {
         std::ofstream edges(dir.path / name);
         for (int i = 0; i + step < 200; ++i) edges << i << " " << i + step << "\n";
@@ -248,7 +241,7 @@ TEST_CASE("a sweep over edge lists refuses a resume after a point's file changed
 }
 
 TEST_CASE("the run log keeps complete records and drops a torn tail") {
-    TempDir dir("log");
+    TempDir dir;
     const auto path = (dir.path / "results" / "w.tsr").string();
     {
         sweep::RunLog log(path);
@@ -287,7 +280,7 @@ TEST_CASE("the run log keeps complete records and drops a torn tail") {
 }
 
 TEST_CASE("damage inside a sweep's log loses only the damaged run: merge says so, a resume re-runs it alone") {
-    TempDir dir("damage");
+    TempDir dir;
     const std::string sweep_text = "sweep:\n  replicates: 5\n";
     const auto options = options_for(dir.path, sweep_text);
     REQUIRE(run_all(options));  // one job: the log holds runs 0 to 4 in order
@@ -338,7 +331,7 @@ TEST_CASE("damage inside a sweep's log loses only the damaged run: merge says so
     CHECK(sweep::write_manifest(scenario, options.outdir) == 5);
 
     // The same values as a clean sweep's, and the merge now succeeds.
-    TempDir clean_dir("damage_clean");
+    TempDir clean_dir;
     const auto clean = options_for(clean_dir.path, sweep_text);
     REQUIRE(run_all(clean));
     const auto reference = sweep::read_results(clean.outdir);
@@ -348,7 +341,7 @@ TEST_CASE("damage inside a sweep's log loses only the damaged run: merge says so
 }
 
 TEST_CASE("a sweep runs, resumes without redoing finished runs, and refuses a changed scenario") {
-    TempDir dir("run");
+    TempDir dir;
     const std::string sweep_text = "sweep:\n  replicates: 2\n  grid: {'firms[0].trust_first': [0.1, 0.9]}\n";
     auto options = options_for(dir.path, sweep_text);
     options.shard_count = 2;  // shard 0 first: half the runs
@@ -383,7 +376,7 @@ TEST_CASE("a sweep runs, resumes without redoing finished runs, and refuses a ch
 }
 
 TEST_CASE("a sweep refuses a directory holding other files, and starts in an empty one") {
-    TempDir dir("foreign");
+    TempDir dir;
     auto options = options_for(dir.path, "sweep:\n  grid: {'firms[0].trust_first': [0.1, 0.9]}\n");
     fs::create_directories(options.outdir);
     std::ofstream(fs::path(options.outdir) / "notes.txt") << "mine\n";
@@ -399,7 +392,7 @@ TEST_CASE("a sweep refuses a directory holding other files, and starts in an emp
 }
 
 TEST_CASE("merge refuses an unfinished sweep") {
-    TempDir dir("merge");
+    TempDir dir;
     auto options = options_for(dir.path, "sweep:\n  replicates: 3\n");
     options.shard_count = 3;
     CHECK(run_all(options, "shard-0"));
@@ -413,7 +406,7 @@ TEST_CASE("merge refuses an unfinished sweep") {
 }
 
 TEST_CASE("merge stacks runs of different lengths, padding the shorter with NaN") {
-    TempDir dir("merge_lengths");
+    TempDir dir;
     const auto options = options_for(dir.path, "sweep:\n  replicates: 2\n  grid: {simulation.steps: [3, 6]}\n");
     REQUIRE(run_all(options));
     const auto merged = (dir.path / "m.h5").string();
