@@ -160,13 +160,13 @@ int copy_intact_records(const std::string& path, const LogScan& scan) {
     return fd;
 }
 
-// Writes a small file completely or not at all.
 // A whole file's bytes ("" if it cannot be read).
 std::string read_whole(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// Writes a small file completely or not at all.
 void write_atomically(const fs::path& path, const std::string& content) {
     const auto temporary = path.string() + ".tmp." + std::to_string(::getpid());
     {
