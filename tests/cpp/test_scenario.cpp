@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "support.hpp"
 #include "trustsim/io/scenario.hpp"
 
 using namespace trustsim;
@@ -25,12 +26,6 @@ UserError error_of(const std::string& text, const std::vector<std::string>& over
     }
     FAIL("the scenario loaded but should not have:\n" << text);
     throw std::logic_error("unreachable");
-}
-
-std::filesystem::path temp_dir() {
-    auto dir = std::filesystem::temp_directory_path() / ("trustsim_test_scenario_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    return dir;
 }
 
 }  // namespace
@@ -323,7 +318,8 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
 }
 
 TEST_CASE("scenario files and edge lists are read from disk") {
-    const auto dir = temp_dir();
+    const testing::TempDir temp;
+    const auto& dir = temp.path;
     std::ofstream(dir / "edges.txt") << "# a triangle and a duplicate\n0 1\n1 2\n2 0\n\n1 0\n";
     std::ofstream(dir / "net.yaml") << two_firms << "customers: {count: 3}\nnetwork: {type: edge_list, file: edges.txt}\n";
     const auto loaded = load_scenario_file((dir / "net.yaml").string());
@@ -424,14 +420,14 @@ TEST_CASE("a population that cannot fit in memory is refused up front with the e
     }
     CHECK_NOTHROW(check_sweep_fits_in_memory(crowded, 1, 1));
     // An edge list's batch with a hub of every other customer: its contacts, not the mean degree's.
-    const auto star_path = std::filesystem::temp_directory_path() / "trustsim_star_edges.txt";
+    const testing::TempDir temp;
+    const auto star_path = temp.path / "star_edges.txt";
     {
         std::ofstream star(star_path);
         for (int k = 1; k < 20000; ++k) star << "0 " << k << "\n";
     }
     const auto star = load_scenario_text(two_firms + "customers: {count: 20000}\nnetwork: {type: edge_list, file: " + star_path.string() + "}\n", "star.yaml");
     CHECK(Simulation::estimated_memory(star.spec).per_thread >= (19999 + 255) * 12.0);
-    std::filesystem::remove(star_path);
     CHECK_THROWS_AS(check_sweep_fits_in_memory(crowded, 1, 4096), UserError);
 }
 
