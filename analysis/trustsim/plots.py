@@ -35,8 +35,10 @@ def select_firm(data: Union[xr.Dataset, xr.DataArray], firm: Union[int, str]):
 
 
 def _replicates(data) -> xr.Dataset:
-    """Runs stacked along a dimension `replicate`: from a run, a list of replicate runs (datasets or paths), or
-    the runs of one point of a sweep (e.g. sweep.where(sweep.point == 3, drop=True))."""
+    """Runs stacked along a dimension `replicate`: from a run (a dataset or its file's path), a list of
+    replicate runs (datasets or paths), or the runs of one point of a sweep (e.g. sweep.where(sweep.point == 3, drop=True))."""
+    if isinstance(data, (str, os.PathLike)):  # one run's file, not a sequence of one-letter paths
+        data = open_run(data)
     if isinstance(data, xr.Dataset) and "run" in data.dims:
         if len(points := np.unique(data["point"].values)) > 1:
             raise ValueError(f"these runs are of {len(points)} sweep points, not replicates of one: select one point first, "
@@ -51,14 +53,14 @@ def _line(ax, steps, values, **style):
     return ax.plot(steps, values, marker="o" if len(steps) == 1 else None, **style)[0]
 
 
-def plot_timeseries(data: Union[xr.Dataset, Sequence], metrics: Sequence[str] = ("trust", "share", "nps", "profit"), axes=None,
+def plot_timeseries(data: Union[xr.Dataset, PathLike, Sequence], metrics: Sequence[str] = ("trust", "share", "nps", "profit"), axes=None,
                     smooth: int = 1, label_prefix: str = ""):
-    """One panel per metric, one line per firm, from a run, a list of replicate runs (datasets or paths) or
-    the runs of one sweep point. Replicates give their mean and, as a band, the 95% Student-t interval of
+    """One panel per metric, one line per firm, from a run (a dataset or its file's path), a list of replicate
+    runs (datasets or paths) or the runs of one sweep point. Replicates give their mean and, as a band, the 95% Student-t interval of
     the mean. `smooth` > 1 plots a trailing rolling mean over that many steps."""
     stacked = _replicates(data)
-    if axes is None:
-        _, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.2), squeeze=False)
+    if axes is None:  # a figure of its own, laid out so that saving it clips no label
+        _, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.2), squeeze=False, layout="tight")
         axes = axes[0]
     for ax, metric in zip(axes, metrics):
         values = stacked[metric]
@@ -76,11 +78,12 @@ def plot_timeseries(data: Union[xr.Dataset, Sequence], metrics: Sequence[str] = 
     return axes
 
 
-def plot_compare(scenarios: Mapping[str, Union[xr.Dataset, Sequence]], metric: str = "trust", firm: Union[int, str] = 0, smooth: int = 1, ax=None):
+def plot_compare(scenarios: Mapping[str, Union[xr.Dataset, PathLike, Sequence]], metric: str = "trust", firm: Union[int, str] = 0, smooth: int = 1, ax=None):
     """Scenarios side by side on one metric of one firm (by index or name): `scenarios` maps a name to a run
-    a list of replicate runs or the runs of one sweep point, drawn as in plot_timeseries."""
+    (a dataset or its file's path), a list of replicate runs or the runs of one sweep point, drawn as in
+    plot_timeseries."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        _, ax = plt.subplots(figsize=(6, 3.5), layout="tight")
     for name, data in scenarios.items():
         stacked = _replicates(data)
         check_metric(stacked, metric)
@@ -101,7 +104,7 @@ def plot_compare(scenarios: Mapping[str, Union[xr.Dataset, Sequence]], metric: s
 def plot_trust_heatmap(histograms: xr.DataArray, firm: Union[int, str] = 0, ax=None):
     """The distribution of all customers' trust in one firm over time (share of customers per bin)."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        _, ax = plt.subplots(figsize=(6, 3.5), layout="tight")
     if histograms.sizes["step"] == 0:
         raise ValueError("the run recorded no trust histograms (record.histogram_every)")
     h = select_firm(histograms, firm)
@@ -167,7 +170,7 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
         raise ValueError(f"the points are not a grid over {x} x {y} ({columns} values of one, {rows} of the other, {len(table)} points), {reason}")
     grid = table.pivot_table(index=y, columns=x, values="mean", dropna=False)
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 4))
+        _, ax = plt.subplots(figsize=(5.5, 4), layout="tight")
     low, high = np.nanmin(grid.values), np.nanmax(grid.values)
     limit = max(-low, high)
     centred = {"vmin": -limit, "vmax": limit} if low < 0 < high else {}  # both signs: 0 in the middle (yellow)

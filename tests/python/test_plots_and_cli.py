@@ -67,6 +67,19 @@ def test_plot_compare_and_heatmap(replicates, synthetic_run):
     assert "Alpha" in ax.get_title()
 
 
+def test_plots_take_one_run_by_its_path_and_keep_their_labels_in_the_figure(replicates):
+    axes = trustsim.plot_timeseries(replicates[0], ["trust"])  # a path: one run, not a sequence of characters
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), trustsim.open_run(replicates[0])["trust"].values[:, 0])
+    ax = trustsim.plot_compare({"one": str(replicates[0]), "all": replicates}, "share")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["one", "all"]
+    for figure in (axes[0].figure, ax.figure):  # as saved: no label clipped at the edge
+        figure.canvas.draw()
+        edge = figure.bbox
+        for label in (figure.axes[0].xaxis.label, figure.axes[0].title):
+            box = label.get_window_extent()
+            assert edge.x0 <= box.x0 and box.x1 <= edge.x1 and edge.y0 <= box.y0 and box.y1 <= edge.y1
+
+
 def grid_sweep(cumulative_profit: list[float], replicates: int = 2, steps: int = 10) -> xr.Dataset:
     """A sweep as open_sweep gives it: a 2 x 2 grid over parameters a and b, one firm, whose runs make the
     given cumulative profit at each point (evenly over the steps) and hold a share of 0.1 + point / 10."""
