@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -110,6 +111,23 @@ std::vector<std::string_view> field_names(std::initializer_list<std::string_view
     return names;
 }
 
+// The section a key of the scenario belongs in, if it is one of a section's own keys (for a key written in
+// the wrong place): "simulation", "firms[i]", ...
+std::optional<std::string> section_of_key(std::string_view name) {
+    const std::pair<const char*, std::vector<std::string_view>> sections[] = {
+        {"simulation", field_names<SimulationSpec>()},
+        {"customers", field_names<CustomerSpec>()},
+        {"firms[i] (each firm)", field_names<FirmSpec>()},
+        {"firms[i].adaptive_control", field_names<AdaptiveControl>()},
+        {"behaviour", field_names<BehaviourSpec>()},
+        {"network", {"type", "mean_degree", "rewire", "file"}},
+        {"record", field_names<RecordSpec>()},
+    };
+    for (const auto& [section, keys] : sections)
+        if (std::find(keys.begin(), keys.end(), name) != keys.end()) return section;
+    return std::nullopt;
+}
+
 constexpr std::string_view network_kinds[] = {"none", "well_mixed", "erdos_renyi", "watts_strogatz", "barabasi_albert", "edge_list"};
 constexpr std::string_view event_kinds[] = {"policy", "breach", "scandal"};
 constexpr std::string_view distribution_kinds[] = {"beta", "uniform", "constant"};
@@ -192,8 +210,11 @@ public:
             if (!key.IsScalar()) fail(key, path, "a key here is " + describe(key) + ", not a name", "use plain names as keys");
             const auto& name = key.Scalar();
             const auto key_path = child_path(path, name);
-            if (std::find(known.begin(), known.end(), name) == known.end())
-                fail(key, key_path, "unknown key '" + name + "'", suggest(name, known));
+            if (std::find(known.begin(), known.end(), name) == known.end()) {
+                const auto home = section_of_key(name);
+                fail(key, key_path, "unknown key '" + name + "'",
+                     home ? "'" + name + "' is a key of " + *home + ": move it there (the keys here: " + join(known) + ")" : suggest(name, known));
+            }
             if (!seen.insert(name).second) fail(key, key_path, "key '" + name + "' appears twice", "keep one of them");
         }
     }
@@ -938,14 +959,23 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
                             "remove the aliases (*name) that repeat large anchors; a scenario needs a few hundred nodes");
         root = YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
-        // Inside {...}, an unquoted key such as firms[0].price reads as the start of a list.
-        std::string line;
+        std::string line, error_line;
         std::istringstream lines{std::string(text)};
-        for (int i = 0; i <= e.mark.line && std::getline(lines, line);) ++i;
-        const bool bracketed_key = line.find('{') != std::string::npos && line.find('[') != std::string::npos;
-        throw UserError({name, e.mark.line + 1, e.mark.column + 1, ""}, "YAML syntax error: " + e.msg,
-                        bracketed_key ? "quote keys that contain brackets inside {...}, e.g. {'firms[0].trust_first': 0.9}; otherwise check that brackets and quotes match"
-                                      : "fix the syntax at this position (indentation, ':' after keys, matching brackets and quotes)");
+        int tab_indented = 0;  // the first line indented with a tab, which YAML forbids
+        for (int number = 1; std::getline(lines, line); ++number) {
+            if (number == e.mark.line + 1) error_line = line;
+            if (tab_indented == 0 && line.find('\t') < line.find_first_not_of(" \t")) tab_indented = number;
+        }
+        // Inside {...}, an unquoted key such as firms[0].price reads as the start of a list.
+        const auto brace = error_line.find('{');
+        bool bracketed_key = false;
+        for (auto at = error_line.find('[', brace); brace != std::string::npos && at != std::string::npos; at = error_line.find('[', at + 1))
+            bracketed_key = bracketed_key || std::isalnum(static_cast<unsigned char>(error_line[at - 1])) || error_line[at - 1] == '_';
+        const std::string fix =
+            tab_indented > 0 ? "indent with spaces: line " + std::to_string(tab_indented) + " is indented with a tab, which YAML does not allow"
+            : bracketed_key  ? "quote keys that contain brackets inside {...}, e.g. {'firms[0].trust_first': 0.9}; otherwise check that brackets and quotes match"
+                             : "fix the syntax at this position (indentation, ':' after keys, matching brackets and quotes)";
+        throw UserError({name, e.mark.line + 1, e.mark.column + 1, ""}, "YAML syntax error: " + e.msg, fix);
     }
     std::vector<std::string> overridden;
     if (!overrides.empty() && !root.IsMap()) root = Node(YAML::NodeType::Map);

@@ -187,6 +187,10 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         // A --set names its key once: "--set simulation.steps: value ...", not "--set simulation.steps: simulation.steps: ...".
         CHECK_THAT(format_error(error_of(two_firms, {"simulation.steps=0"})), Catch::StartsWith("--set simulation.steps: value 0 is out of range"));
     }
+    SECTION("a key of another section says where it belongs") {
+        CHECK_THAT(error_of(two_firms + "control_customers: 0.5\n").fix(), Catch::StartsWith("'control_customers' is a key of firms[i] (each firm): move it there"));
+        CHECK_THAT(error_of(two_firms + "customers: {steps: 5}\n").fix(), Catch::StartsWith("'steps' is a key of simulation: move it there"));
+    }
     SECTION("wrong type") {
         const auto e = error_of(two_firms + "customers: {count: many}\n");
         CHECK(e.where().key_path == "customers.count");
@@ -308,6 +312,10 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         const auto bracketed = error_of(two_firms + "sweep:\n  points:\n    - {firms[0].trust_first: 0.9}\n");
         CHECK(bracketed.where().line == 6);
         CHECK_THAT(bracketed.fix(), Catch::Contains("{'firms[0].trust_first': 0.9}"));
+        // A flow list of firms is no bracketed key: a mis-indented line gets the general advice.
+        CHECK_THAT(error_of("simulation:\n  steps: 50\n firms: [{name: A}]\n").fix(), Catch::StartsWith("fix the syntax at this position (indentation"));
+        const auto tab = error_of("simulation:\n\tsteps: 50\nfirms: [{name: A}]\n");
+        CHECK_THAT(tab.fix(), Catch::Contains("line 2 is indented with a tab"));
     }
     SECTION("empty files and non-mappings") {
         CHECK_THAT(error_of("").problem(), Catch::Contains("empty"));
