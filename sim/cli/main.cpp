@@ -372,6 +372,17 @@ int main(int argc, char** argv) {
         std::cerr << "trustsim: unknown command '" << argv[1] << "'. Fix: use one of " << commands << " (trustsim --help)\n";
         return usage_error;
     }
+    // CLI11's messages, in the form of every other message: "trustsim: problem. Fix: ...".
+    app.failure_message([](const CLI::App* main, const CLI::Error& e) {
+        const auto used = main->get_subcommands();
+        const std::string help = "trustsim " + (used.empty() ? std::string() : used.front()->get_name() + " ") + "--help";
+        std::string problem = e.what();
+        std::replace(problem.begin(), problem.end(), '\n', ' ');
+        if (problem.find(". Fix: ") != std::string::npos) return "trustsim: " + problem + "\n";  // our validators' own advice
+        const bool unexpected = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr;
+        return "trustsim: " + problem + ". Fix: " + help + " lists the options" +
+               (unexpected ? "; a scenario's values are changed with --set key=value, e.g. --set simulation.steps=10" : "") + "\n";
+    });
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

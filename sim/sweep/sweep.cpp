@@ -342,7 +342,11 @@ std::vector<double> read_values(const RunResult& run) {
 
 io::LoadedScenario load_stored_sweep(const std::string& outdir) {
     const auto stored = fs::path(outdir) / "scenario.yaml";
-    if (!fs::exists(stored)) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", "give the directory `trustsim sweep -o` wrote");
+    const std::string fix = "give the directory `trustsim sweep -o` wrote";
+    if (!fs::exists(outdir)) throw UserError({outdir, 0, 0, ""}, "no such file or directory", fix);
+    if (!fs::is_directory(outdir))
+        throw UserError({outdir, 0, 0, ""}, "a file, not a sweep directory", fix + " (a run's file needs no merging: trustsim info FILE describes it)");
+    if (!fs::exists(stored)) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", fix);
     return io::load_scenario_text(read_whole(stored), stored.string(), {}, outdir);
 }
 

@@ -155,7 +155,12 @@ TEST_CASE("usage errors and missing files exit non-zero with a message") {
     const auto unknown = run("frobnicate x.yaml");
     CHECK(unknown.status == 2);
     CHECK_THAT(unknown.output, Catch::Contains("unknown command 'frobnicate'") && Catch::Contains("run, validate"));
-    CHECK_THAT(run("run x.yaml --threads -1").output, Catch::Contains("not in range 0 to 4096"));
+    CHECK_THAT(run("run x.yaml --threads -1").output, Catch::StartsWith("trustsim: --threads: ") && Catch::Contains("not in range 0 to 4096") &&
+                                                          Catch::Contains("Fix: trustsim run --help lists the options"));
+    const auto option = run("run x.yaml --steps 10");  // an option it does not have: how values are changed
+    CHECK(option.status == 2);
+    CHECK_THAT(option.output, Catch::StartsWith("trustsim: ") && Catch::Contains("--set simulation.steps=10"));
+    CHECK_THAT(run("sweep x.yaml -o d --slurm --time 2h").output, Catch::Contains("is not a SLURM time. Fix: minutes") && !Catch::Contains("--help"));
     const auto r = run("run /nonexistent/scenario.yaml");
     CHECK(r.status == 1);
     CHECK_THAT(r.output, Catch::Contains("/nonexistent/scenario.yaml"));
@@ -163,6 +168,8 @@ TEST_CASE("usage errors and missing files exit non-zero with a message") {
     const auto directory = run("info " + source_dir() + "/scenarios");
     CHECK(directory.status == 1);
     CHECK_THAT(directory.output, Catch::Contains("not a sweep directory"));
+    CHECK_THAT(run("merge /nonexistent/sweep -o z.h5").output, Catch::Contains("/nonexistent/sweep: no such file or directory"));
+    CHECK_THAT(run("merge " + source_dir() + "/scenarios/baseline.yaml -o z.h5").output, Catch::Contains("a file, not a sweep directory"));
 }
 
 TEST_CASE("--seed and --set simulation.seed together are refused; a tiny well-mixed market runs") {
