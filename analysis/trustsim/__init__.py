@@ -37,12 +37,15 @@ except ModuleNotFoundError as e:
     if missing not in DEPENDENCIES:
         raise
     absent = [m for m in DEPENDENCIES if m == missing or importlib.util.find_spec(m) is None]
-    raise MissingDependencyError(
+    error = MissingDependencyError(
         f"trustsim needs {', '.join(absent)} ({' '.join(DEPENDENCIES[m] for m in absent)}), which this Python "
         f"({sys.executable}) cannot import.\nUse Debian's /usr/bin/python3, e.g. `PYTHONPATH=analysis /usr/bin/python3 -m trustsim "
         f"report RUN.h5`, with its packages: sudo apt-get install {' '.join(DEPENDENCIES.values())} (scripts/setup.sh does);\n"
         f"or a virtual environment made from it, which sees them: /usr/bin/python3 -m venv --system-site-packages VENV",
-        name=missing) from None
+        name=missing)
+    if sys.argv[:1] == ["-m"]:  # `python -m trustsim` (argv[0] is "-m" while its package loads): the message, not a traceback
+        sys.exit(str(error))
+    raise error from None
 
 __all__ = [
     "MissingDependencyError", "DEPENDENCIES", "FormatError", "METRICS", "STATISTICS",
