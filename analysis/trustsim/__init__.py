@@ -43,7 +43,8 @@ except ModuleNotFoundError as e:
         f"report RUN.h5`, with its packages: sudo apt-get install {' '.join(DEPENDENCIES.values())} (scripts/setup.sh does);\n"
         f"or a virtual environment made from it, which sees them: /usr/bin/python3 -m venv --system-site-packages VENV",
         name=missing)
-    if sys.argv[:1] == ["-m"]:  # `python -m trustsim` (argv[0] is "-m" while its package loads): the message, not a traceback
+    run = sys.orig_argv
+    if "-m" in run and run[run.index("-m") + 1:][:1] == [__name__]:  # `python -m trustsim`: the message, not a traceback
         sys.exit(str(error))
     raise error from None
 

@@ -70,11 +70,12 @@ CLI::Validator slurm_time() {
             ""};
 }
 
-// SLURM's memory sizes (sbatch --mem): a whole number with an optional unit.
+// SLURM's memory sizes (sbatch --mem): a whole number of megabytes, or with a unit (0: all of a node's memory).
 CLI::Validator slurm_memory() {
-    static const std::regex format(R"([1-9]\d*[KMGT]?)");
+    static const std::regex format(R"(\d+[KMGTkmgt]?)");
     return {[](const std::string& size) {
-                return std::regex_match(size, format) ? std::string() : "'" + size + "' is not a SLURM memory size. Fix: a whole number with K, M, G or T, e.g. 4G";
+                return std::regex_match(size, format) ? std::string()
+                                                      : "'" + size + "' is not a SLURM memory size. Fix: a whole number of megabytes, or with K, M, G or T, e.g. 4G";
             },
             ""};
 }
@@ -379,7 +380,8 @@ int main(int argc, char** argv) {
         std::string problem = e.what();
         std::replace(problem.begin(), problem.end(), '\n', ' ');
         if (problem.find(". Fix: ") != std::string::npos) return "trustsim: " + problem + "\n";  // our validators' own advice
-        const bool unexpected = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr;
+        // An option it does not have (an extra argument "--steps"), perhaps meant as a scenario value.
+        const bool unexpected = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && problem.find(" -", problem.find(':')) != std::string::npos;
         return "trustsim: " + problem + ". Fix: " + help + " lists the options" +
                (unexpected ? "; a scenario's values are changed with --set key=value, e.g. --set simulation.steps=10" : "") + "\n";
     });
@@ -392,7 +394,7 @@ int main(int argc, char** argv) {
     try {
         if (*run_cmd) return run(run_options);
         if (*validate_cmd) return validate(validate_path, validate_overrides, resolved);
-        if (*sweep_cmd) return run_sweep(sweep_command, std::filesystem::read_symlink("/proc/self/exe").string());
+        if (*sweep_cmd) return run_sweep(sweep_command, "/proc/self/exe");  // its bytes, even if rebuilt meanwhile
         if (*merge_cmd) {
             stop_on_signals();
             const auto merged = sweep::merge(merge_dir, merge_output, merge_force, stop_requested);

@@ -111,21 +111,44 @@ std::vector<std::string_view> field_names(std::initializer_list<std::string_view
     return names;
 }
 
-// The section a key of the scenario belongs in, if it is one of a section's own keys (for a key written in
-// the wrong place): "simulation", "firms[i]", ...
-std::optional<std::string> section_of_key(std::string_view name) {
-    const std::pair<const char*, std::vector<std::string_view>> sections[] = {
+// The keys of each section of a scenario (sections within a list written with [i]): what check_map allows
+// there, and where a key written in the wrong section belongs.
+struct Section {
+    std::string_view path;
+    std::vector<std::string_view> keys;
+};
+const std::vector<Section>& sections() {
+    static const std::vector<Section> all = {
+        {"", {"description", "simulation", "customers", "employees", "firms", "behaviour", "network", "record", "events", "sweep"}},
         {"simulation", field_names<SimulationSpec>()},
-        {"customers", field_names<CustomerSpec>()},
-        {"firms[i] (each firm)", field_names<FirmSpec>()},
+        {"customers", field_names<CustomerSpec>({"propensity_to_trust", "honesty", "reciprocity", "initial_perception"})},
+        {"employees", {"propensity_to_trust", "honesty", "reciprocity", "initial_perception"}},
+        {"firms[i]", field_names<FirmSpec>({"name", "adaptive_control", "copies"})},
         {"firms[i].adaptive_control", field_names<AdaptiveControl>()},
         {"behaviour", field_names<BehaviourSpec>()},
         {"network", {"type", "mean_degree", "rewire", "file"}},
         {"record", field_names<RecordSpec>()},
     };
-    for (const auto& [section, keys] : sections)
-        if (std::find(keys.begin(), keys.end(), name) != keys.end()) return section;
-    return std::nullopt;
+    return all;
+}
+const std::vector<std::string_view>& keys_of(std::string_view section) {
+    return std::find_if(sections().begin(), sections().end(), [&](const Section& s) { return s.path == section; })->keys;
+}
+
+// For an unknown key in a section (path "firms[2]" is the section firms[i]): the other sections it is a key
+// of, "simulation" or "customers or firms[i]", if any.
+std::optional<std::string> sections_with_key(const std::string& path, std::string_view name) {
+    std::string section;  // the path with its indices written [i]
+    for (std::size_t at = 0; at < path.size(); ++at) {
+        section += path[at];
+        if (path[at] == '[') at = path.find(']', at) - 1, section += 'i';
+    }
+    const auto is_section = [&](const Section& s) { return s.path == section; };
+    if (std::none_of(sections().begin(), sections().end(), is_section)) return std::nullopt;  // a distribution, an event, ...
+    std::string homes;
+    for (const auto& s : sections())
+        if (!s.path.empty() && std::find(s.keys.begin(), s.keys.end(), name) != s.keys.end()) homes += (homes.empty() ? "" : " or ") + std::string(s.path);
+    return homes.empty() ? std::nullopt : std::optional(homes);
 }
 
 constexpr std::string_view network_kinds[] = {"none", "well_mixed", "erdos_renyi", "watts_strogatz", "barabasi_albert", "edge_list"};
@@ -211,9 +234,10 @@ public:
             const auto& name = key.Scalar();
             const auto key_path = child_path(path, name);
             if (std::find(known.begin(), known.end(), name) == known.end()) {
-                const auto home = section_of_key(name);
+                const auto homes = sections_with_key(path, name);
                 fail(key, key_path, "unknown key '" + name + "'",
-                     home ? "'" + name + "' is a key of " + *home + ": move it there (the keys here: " + join(known) + ")" : suggest(name, known));
+                     homes ? "'" + name + "' is a key of " + *homes + ", not of " + (path.empty() ? "the top level" : path) + " (its keys: " + join(known) + ")"
+                           : suggest(name, known));
             }
             if (!seen.insert(name).second) fail(key, key_path, "key '" + name + "' appears twice", "keep one of them");
         }
@@ -412,7 +436,7 @@ std::string apply_override(Node& root, const std::string& assignment) {
 }
 
 FirmSpec read_firm(const Reader& r, const Node& node, const std::string& path, std::int64_t& copies) {
-    r.check_map(node, path, field_names<FirmSpec>({"name", "adaptive_control", "copies"}));
+    r.check_map(node, path, keys_of("firms[i]"));
     r.require(node, path, "name", "name: Acme");
     FirmSpec firm;
     firm.name = r.text(node["name"], child_path(path, "name"));
@@ -420,7 +444,7 @@ FirmSpec read_firm(const Reader& r, const Node& node, const std::string& path, s
     r.read_fields(node, path, firm);
     if (const Node control = node["adaptive_control"]) {
         const auto control_path = child_path(path, "adaptive_control");
-        r.check_map(control, control_path, field_names<AdaptiveControl>());
+        r.check_map(control, control_path, keys_of("firms[i].adaptive_control"));
         r.read_fields(control, control_path, firm.adaptive_control);
         if (firm.adaptive_control.floor > firm.adaptive_control.ceiling)
             r.fail(control, control_path, "floor is above ceiling", "make floor <= ceiling");
@@ -452,7 +476,7 @@ std::vector<FirmSpec> read_firms(const Reader& r, const Node& node) {
 NetworkSpec read_network(const Reader& r, const Node& node, std::int64_t customers, const std::string& base_dir) {
     NetworkSpec network;
     if (!node) return network;
-    r.check_map(node, "network", {"type", "mean_degree", "rewire", "file"});
+    r.check_map(node, "network", keys_of("network"));
     if (node["type"]) network.kind = static_cast<NetworkSpec::Kind>(std::find(std::begin(network_kinds), std::end(network_kinds), r.choice(node["type"], "network.type", network_kinds)) - std::begin(network_kinds));
     using Kind = NetworkSpec::Kind;
     // With the type changed by --set, the file's other network keys may no longer apply: replacing the whole
@@ -568,7 +592,7 @@ std::vector<Event> read_events(const Reader& r, const Node& node, const ModelSpe
             }
             if (const Node control = set["adaptive_control"]) {
                 const auto control_path = child_path(set_path, "adaptive_control");
-                r.check_map(control, control_path, field_names<AdaptiveControl>());
+                r.check_map(control, control_path, keys_of("firms[i].adaptive_control"));
                 if (control.size() == 0) r.fail(control, control_path, "the policy event changes nothing of adaptive control", "list a field to set, e.g. enabled: true");
                 AdaptiveControl given;
                 r.read_fields(control, control_path, given);
@@ -597,32 +621,32 @@ ModelSpec read_spec(const Reader& r, const Node& root, const std::string& base_d
     if (!root.IsMap())
         r.fail(root, "", "a scenario must be a YAML mapping of sections, got " + Reader::describe(root),
                "start from scenarios/baseline.yaml: sections simulation, customers, employees, firms, behaviour, network, record, events");
-    r.check_map(root, "", {"description", "simulation", "customers", "employees", "firms", "behaviour", "network", "record", "events", "sweep"});
+    r.check_map(root, "", keys_of(""));
     ModelSpec spec;
     if (const Node description = root["description"]) spec.description = r.text(description, "description");
     if (const Node simulation = root["simulation"]) {
-        r.check_map(simulation, "simulation", field_names<SimulationSpec>());
+        r.check_map(simulation, "simulation", keys_of("simulation"));
         r.read_fields(simulation, "simulation", spec.simulation);
     }
     if (const Node customers = root["customers"]) {
-        r.check_map(customers, "customers", field_names<CustomerSpec>({"propensity_to_trust", "honesty", "reciprocity", "initial_perception"}));
+        r.check_map(customers, "customers", keys_of("customers"));
         r.read_fields(customers, "customers", spec.customers);
         r.dispositions(customers, "customers", spec.customers.dispositions);
         if (const Node p = customers["initial_perception"]) spec.customers.initial_perception = r.perception(p, "customers.initial_perception");
     }
     if (const Node employees = root["employees"]) {
-        r.check_map(employees, "employees", {"propensity_to_trust", "honesty", "reciprocity", "initial_perception"});
+        r.check_map(employees, "employees", keys_of("employees"));
         r.dispositions(employees, "employees", spec.employees.dispositions);
         if (const Node p = employees["initial_perception"]) spec.employees.initial_perception = r.perception(p, "employees.initial_perception");
     }
     spec.firms = read_firms(r, root["firms"]);
     if (const Node behaviour = root["behaviour"]) {
-        r.check_map(behaviour, "behaviour", field_names<BehaviourSpec>());
+        r.check_map(behaviour, "behaviour", keys_of("behaviour"));
         r.read_fields(behaviour, "behaviour", spec.behaviour);
     }
     spec.network = read_network(r, root["network"], spec.customers.count, base_dir);
     if (const Node record = root["record"]) {
-        r.check_map(record, "record", field_names<RecordSpec>());
+        r.check_map(record, "record", keys_of("record"));
         r.read_fields(record, "record", spec.record);
     }
     spec.events = read_events(r, root["events"], spec);
@@ -961,10 +985,11 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
     } catch (const YAML::Exception& e) {
         std::string line, error_line;
         std::istringstream lines{std::string(text)};
-        int tab_indented = 0;  // the first line indented with a tab, which YAML forbids
-        for (int number = 1; std::getline(lines, line); ++number) {
-            if (number == e.mark.line + 1) error_line = line;
-            if (tab_indented == 0 && line.find('\t') < line.find_first_not_of(" \t")) tab_indented = number;
+        int tab_indented = 0;  // the first line up to the error indented with a tab, which YAML forbids (comments may be)
+        for (int number = 1; number <= e.mark.line + 1 && std::getline(lines, line); ++number) {
+            error_line = line;
+            const auto text = line.find_first_not_of(" \t");
+            if (tab_indented == 0 && text != std::string::npos && line[text] != '#' && line.find('\t') < text) tab_indented = number;
         }
         // Inside {...}, an unquoted key such as firms[0].price reads as the start of a list.
         const auto brace = error_line.find('{');

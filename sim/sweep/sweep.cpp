@@ -166,15 +166,19 @@ std::string read_whole(const fs::path& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// Writes a small file completely or not at all.
-void write_atomically(const fs::path& path, const std::string& content) {
+// Writes a small file completely or not at all (with the given permissions, set before it takes its name).
+void write_atomically(const fs::path& path, const std::string& content, fs::perms permissions = fs::perms::owner_read | fs::perms::owner_write |
+                                                                                                   fs::perms::group_read | fs::perms::others_read) {
     const auto temporary = path.string() + ".tmp." + std::to_string(::getpid());
     {
         std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
         out << content;
         if (!out.flush()) throw UserError({temporary, 0, 0, ""}, "cannot write", "check the directory is writable and the disk has space");
     }
-    fs::rename(temporary, path);
+    std::error_code error;
+    fs::permissions(temporary, permissions, error);
+    if (!error) fs::rename(temporary, path, error);
+    if (error) throw UserError({path.string(), 0, 0, ""}, "cannot write: " + error.message(), "check the directory is writable");
 }
 
 std::string csv_field(const std::string& text) {
@@ -343,10 +347,18 @@ std::vector<double> read_values(const RunResult& run) {
 io::LoadedScenario load_stored_sweep(const std::string& outdir) {
     const auto stored = fs::path(outdir) / "scenario.yaml";
     const std::string fix = "give the directory `trustsim sweep -o` wrote";
-    if (!fs::exists(outdir)) throw UserError({outdir, 0, 0, ""}, "no such file or directory", fix);
-    if (!fs::is_directory(outdir))
+    const auto status_of = [&](const fs::path& path) {  // not found is an answer; no permission to look is not
+        std::error_code error;
+        const auto status = fs::status(path, error);
+        if (error && error != std::errc::no_such_file_or_directory)
+            throw UserError({outdir, 0, 0, ""}, "cannot read " + path.string() + ": " + error.message(), "check its permissions");
+        return status;
+    };
+    const auto status = status_of(outdir);
+    if (!fs::exists(status)) throw UserError({outdir, 0, 0, ""}, "no such file or directory", fix);
+    if (!fs::is_directory(status))
         throw UserError({outdir, 0, 0, ""}, "a file, not a sweep directory", fix + " (a run's file needs no merging: trustsim info FILE describes it)");
-    if (!fs::exists(stored)) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", fix);
+    if (!fs::exists(status_of(stored))) throw UserError({outdir, 0, 0, ""}, "not a sweep directory (it has no scenario.yaml)", fix);
     return io::load_scenario_text(read_whole(stored), stored.string(), {}, outdir);
 }
 
@@ -507,15 +519,22 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
     fs::create_directories(dir);
     // The tasks run the sweep's own copy of the scenario (resolved, --set applied), so that editing the
     // scenario file for the next experiment cannot break tasks still waiting in the queue.
-    // And they run the build the sweep was first submitted with, copied into it: rebuilding trustsim while tasks
-    // wait in the queue, or before a resubmission, cannot mix two builds' runs in one sweep.
+    // And they run the sweep's own copy of the build its first runs come from: rebuilding trustsim while tasks
+    // wait in the queue, or before a resubmission, cannot mix two builds' runs in one sweep. Until a run has
+    // finished, the copy is this build.
     const auto binary = (dir / "trustsim").string();
+    const auto this_build = read_whole(running_binary);
+    if (this_build.empty())
+        throw UserError({running_binary, 0, 0, ""}, "cannot read this trustsim's own binary, to copy it into the sweep", "run trustsim from a readable file");
+    const auto copy = read_whole(binary);
     std::string build_note;
-    if (!fs::exists(binary)) {
-        write_atomically(binary, read_whole(running_binary));
-        fs::permissions(binary, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
-    } else if (read_whole(binary) != read_whole(running_binary)) {
-        build_note = "note: the tasks run " + binary + ", the build this sweep was first submitted with, which differs from this trustsim; to use this build, sweep into a new directory\n";
+    if (pending.size() == static_cast<std::size_t>(runs) || copy.empty()) {
+        if (copy != this_build) write_atomically(binary, this_build, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                                                       fs::perms::others_read | fs::perms::others_exec);
+        if (copy.empty() && pending.size() < static_cast<std::size_t>(runs))
+            build_note = "note: the sweep's copy of trustsim, " + binary + ", was missing or empty; its finished runs may come from another build\n";
+    } else if (copy != this_build) {
+        build_note = "note: the tasks run " + binary + ", the build the sweep's finished runs come from, which differs from this trustsim; to use this build, sweep into a new directory\n";
     }
     const std::string arguments = " " + quote_for_shell((outdir / "scenario.yaml").string()) + " -o " + quote_for_shell(outdir.string());
     const auto header = [&](const std::string& name, const std::string& log) {
@@ -527,9 +546,10 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
     // A cluster's default memory per task may be far less than a large market needs, and a task over its
     // request is killed: each asks for the largest run's estimate, a quarter more, and the process's own 64 MiB.
     auto memory = slurm.memory;
-    if (memory.empty()) {
-        double largest = Simulation::estimated_memory(scenario.spec).bytes(options.threads_per_run);
-        for (const auto& point : scenario.sweep.point_memory) largest = std::max(largest, point.bytes(options.threads_per_run));
+    if (memory.empty()) {  // the points' sizes, which may all differ from the scenario's own
+        const auto& points = scenario.sweep.point_memory;
+        double largest = points.empty() ? Simulation::estimated_memory(scenario.spec).bytes(options.threads_per_run) : 0;
+        for (const auto& point : points) largest = std::max(largest, point.bytes(options.threads_per_run));
         memory = std::to_string(static_cast<std::int64_t>(std::ceil(1.25 * largest / (1 << 20))) + 64) + "M";
     }
     const auto sweep_script = dir / "sweep.sbatch";

@@ -43,8 +43,8 @@ inline std::vector<StepMetrics> run_steps(const ModelSpec& spec, int threads = 1
     return out;
 }
 
-// A fresh directory of its own under the system's temporary one, removed with all it holds (read-only
-// entries a test made too) when it goes out of scope.
+// A fresh directory of its own under the system's temporary one, removed with all it holds when it goes out
+// of scope (after giving its owner back every permission on it: a test may make it read-only).
 struct TempDir {
     std::filesystem::path path;
     TempDir() {

@@ -188,8 +188,12 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK_THAT(format_error(error_of(two_firms, {"simulation.steps=0"})), Catch::StartsWith("--set simulation.steps: value 0 is out of range"));
     }
     SECTION("a key of another section says where it belongs") {
-        CHECK_THAT(error_of(two_firms + "control_customers: 0.5\n").fix(), Catch::StartsWith("'control_customers' is a key of firms[i] (each firm): move it there"));
-        CHECK_THAT(error_of(two_firms + "customers: {steps: 5}\n").fix(), Catch::StartsWith("'steps' is a key of simulation: move it there"));
+        CHECK_THAT(error_of(two_firms + "control_customers: 0.5\n").fix(), Catch::StartsWith("'control_customers' is a key of firms[i], not of the top level (its keys: description,"));
+        CHECK_THAT(error_of(two_firms + "customers: {steps: 5}\n").fix(), Catch::StartsWith("'steps' is a key of simulation, not of customers"));
+        CHECK_THAT(error_of("firms: [{name: A, window: 3}]\n").fix(), Catch::StartsWith("'window' is a key of firms[i].adaptive_control, not of firms[0]"));
+        // Not in an event's changes, whose keys are a firm's but whose meaning is another (a policy from that step).
+        CHECK_THAT(error_of("firms: [{name: A}]\nevents: [{type: policy, step: 1, firm: A, set: {employees: 10}}]\n").fix(),
+                   Catch::StartsWith("use one of the known keys"));
     }
     SECTION("wrong type") {
         const auto e = error_of(two_firms + "customers: {count: many}\n");

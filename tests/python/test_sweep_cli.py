@@ -155,6 +155,8 @@ def test_slurm_tasks_ask_for_the_memory_of_the_largest_run(scenario, tmp_path):
         return re.search(r"^#SBATCH --mem=(\S+)$", (tmp_path / name / "slurm" / "sweep.sbatch").read_text(), re.M).group(1)
 
     small, large = requested("small"), requested("large", "--set", "customers.count=1000000")
+    # The points' sizes count, not the scenario's own when every point replaces it.
+    assert requested("points", "--set", "customers.count=1000000", "--set", "sweep={replicates: 1, grid: {customers.count: [1000, 2000]}}") == small
     # About 190 bytes a customer at mean degree 8, a quarter more, and the process's own 64 MiB.
     assert small.endswith("M") and large.endswith("M") and 64 < int(small[:-1]) < 100 and 200 < int(large[:-1]) < 400
     assert requested("given", "--mem", "8G") == "8G"
@@ -162,19 +164,27 @@ def test_slurm_tasks_ask_for_the_memory_of_the_largest_run(scenario, tmp_path):
     assert result.returncode != 0 and "not a SLURM memory size" in result.stderr and not (tmp_path / "bad").exists()
 
 
-def test_slurm_tasks_run_the_build_the_sweep_was_first_submitted_with(scenario, tmp_path):
+def test_slurm_tasks_run_the_build_of_the_sweeps_finished_runs(scenario, tmp_path):
     outdir = tmp_path / "cluster"
-    trustsim("sweep", scenario, "-o", outdir, "--slurm", "--tasks", "2")
+    slurm = ("sweep", scenario, "-o", outdir, "--slurm", "--tasks", "2")
+    trustsim(*slurm)
     copy = outdir / "slurm" / "trustsim"
     assert copy.read_bytes() == Path(binary()).read_bytes() and os.access(copy, os.X_OK)
     for script in ("sweep.sbatch", "merge.sbatch"):
         assert f"exec '{copy}' " in (outdir / "slurm" / script).read_text()
-    # A rebuilt trustsim resubmitting: the tasks keep running the first build, and the report says so.
-    first_build = copy.read_bytes() + b"\0"
-    copy.write_bytes(first_build)
-    out = trustsim("sweep", scenario, "-o", outdir, "--slurm", "--tasks", "2").stdout
-    assert "the build this sweep was first submitted with, which differs from this trustsim" in out
-    assert copy.read_bytes() == first_build
+    other_build = copy.read_bytes() + b"\0"
+    # While no run has finished, the scripts are rewritten for this build.
+    copy.write_bytes(other_build)
+    assert "differs" not in trustsim(*slurm).stdout and copy.read_bytes() == Path(binary()).read_bytes()
+    # Once one has (here run locally), a rebuilt trustsim resubmitting keeps the build of the finished runs, and says so.
+    trustsim("sweep", scenario, "-o", outdir, "-q", "--shard", f"0/{RUNS}")
+    copy.write_bytes(other_build)
+    out = trustsim(*slurm).stdout
+    assert "the build the sweep's finished runs come from, which differs from this trustsim" in out
+    assert copy.read_bytes() == other_build
+    # A copy lost or emptied is made again, with a warning.
+    copy.write_bytes(b"")
+    assert "was missing or empty" in trustsim(*slurm).stdout and os.access(copy, os.X_OK) and copy.stat().st_size > 0
 
 
 def test_a_sweep_point_too_large_for_memory_is_refused_before_any_run(tmp_path):
