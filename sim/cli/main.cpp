@@ -60,22 +60,10 @@ CLI::Validator non_empty_output(const std::string& example) {
     return {[example](const std::string& path) { return path.empty() ? "empty output path. Fix: give one, e.g. " + example : std::string(); }, ""};
 }
 
-// SLURM's time formats (sbatch --time), checked here rather than after the scripts are written.
-CLI::Validator slurm_time() {
-    static const std::regex format(R"(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)");
-    return {[](const std::string& time) {
-                return std::regex_match(time, format) ? std::string()
-                                                      : "'" + time + "' is not a SLURM time. Fix: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS, e.g. 02:00:00";
-            },
-            ""};
-}
-
-// SLURM's memory sizes (sbatch --mem): a whole number of megabytes, or with a unit (0: all of a node's memory).
-CLI::Validator slurm_memory() {
-    static const std::regex format(R"(\d+[KMGTkmgt]?)");
-    return {[](const std::string& size) {
-                return std::regex_match(size, format) ? std::string()
-                                                      : "'" + size + "' is not a SLURM memory size. Fix: a whole number of megabytes, or with K, M, G or T, e.g. 4G";
+// A value in one of SLURM's formats (`what`: "time"), checked here rather than after the scripts are written.
+CLI::Validator slurm_format(const char* pattern, const std::string& what, const std::string& forms) {
+    return {[format = std::regex(pattern), what, forms](const std::string& value) {
+                return std::regex_match(value, format) ? std::string() : "'" + value + "' is not a SLURM " + what + ". Fix: " + forms;
             },
             ""};
 }
@@ -342,11 +330,12 @@ int main(int argc, char** argv) {
         ->needs(slurm_flag);
     sweep_cmd->add_option("--partition", sweep_command.slurm_options.partition, "SLURM partition")->needs(slurm_flag);
     sweep_cmd->add_option("--time", sweep_command.slurm_options.time, "SLURM time limit per task (default 01:00:00)")
-        ->check(slurm_time())
+        ->check(slurm_format(R"(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2}|UNLIMITED|INFINITE)", "time",
+                             "minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS, e.g. 02:00:00"))
         ->needs(slurm_flag);
     sweep_cmd->add_option("--mem", sweep_command.slurm_options.memory,
                           "SLURM memory per task (default: the largest run's estimate, with headroom)")
-        ->check(slurm_memory())
+        ->check(slurm_format(R"(\d+[KMGTkmgt]?)", "memory size", "a whole number of megabytes, or with K, M, G or T, e.g. 4G (0: all of a node's)"))
         ->needs(slurm_flag);
     sweep_cmd->add_flag("--submit", sweep_command.slurm_options.submit, "Submit the SLURM jobs (with --slurm)")->needs(slurm_flag);
     sweep_cmd->add_flag("-q,--quiet", sweep_command.options.quiet, "No progress line");
