@@ -8,6 +8,7 @@
     sweep = trustsim.open_sweep("crossover/")   # dims (run, step, firm); parameters as coordinates
     trustsim.summarize_replicates(sweep)        # the same per sweep point
     trustsim.summarize_differences(sweep, {"firms[0].control_customers": 0})   # each point minus its baseline, paired by replicate
+    trustsim.compare_scenarios({"base": ["b1.h5", "b2.h5"], "tight": ["t1.h5", "t2.h5"]}, "base")  # paired by seed
     stats = trustsim.open_statistics("crossover.h5")   # a merge's per-step mean, std, 95% CI across replicates
     trustsim.report("run.h5")                   # run.png, and the summary table
 
@@ -30,8 +31,9 @@ class MissingDependencyError(ModuleNotFoundError):
 try:
     from .io import (FormatError, METRICS, STATISTICS, open_customers, open_histograms, open_run, open_snapshots, open_statistics,
                      open_sweep, to_frame)
-    from .plots import plot_compare, plot_events, plot_sweep_heatmap, plot_timeseries, plot_trust_heatmap, report, report_path, select_firm
-    from .stats import bass_diffusion, interval, long_run, summarize_differences, summarize_replicates, summary
+    from .plots import plot_compare, plot_events, plot_sweep_heatmap, plot_timeseries, plot_trust_heatmap, report, report_path
+    from .stats import (bass_diffusion, compare_scenarios, interval, long_run, select_firm, summarize_differences, summarize_replicates,
+                        summary)
 except ModuleNotFoundError as e:
     missing = (e.name or "").partition(".")[0]
     if missing not in DEPENDENCIES:
@@ -51,6 +53,6 @@ except ModuleNotFoundError as e:
 __all__ = [
     "MissingDependencyError", "DEPENDENCIES", "FormatError", "METRICS", "STATISTICS",
     "open_run", "open_histograms", "open_snapshots", "open_customers", "open_sweep", "open_statistics", "to_frame",
-    "summary", "summarize_replicates", "summarize_differences", "long_run", "interval", "bass_diffusion",
+    "summary", "summarize_replicates", "summarize_differences", "compare_scenarios", "long_run", "interval", "bass_diffusion",
     "plot_timeseries", "plot_compare", "plot_events", "plot_trust_heatmap", "plot_sweep_heatmap", "report", "report_path", "select_firm",
 ]

@@ -18,20 +18,10 @@ import xarray as xr
 import yaml
 
 from .io import PathLike, open_histograms, open_run
-from .stats import check_metric, interval, long_run_label, summarize_replicates, summary
+from .stats import check_metric, interval, long_run_label, select_firm, summarize_replicates, summary
 
 LABELS = {"trust": "trust of own customers", "share": "market share", "nps": "NPS of buyers", "profit": "profit per step",
           "employee_trust": "employees' trust", "revenue": "revenue per step", "trust_all": "trust of all customers"}
-
-
-def select_firm(data: Union[xr.Dataset, xr.DataArray], firm: Union[int, str]):
-    """`data` of one firm, given by index or name; a ValueError lists the firms when there is no such firm."""
-    names = [str(n) for n in data["firm"].values]
-    if isinstance(firm, (int, np.integer)) and -len(names) <= firm < len(names):
-        return data.isel(firm=int(firm))
-    if isinstance(firm, str) and firm in names:
-        return data.sel(firm=firm)
-    raise ValueError(f"no firm {firm!r} here; the firms are {', '.join(names)} (give a name or an index from 0)")
 
 
 def _replicates(data) -> xr.Dataset:

@@ -210,6 +210,16 @@ def _rows(values: np.ndarray, firms, metric: str, tail: float, confidence: float
              "mean": mean[f], "std": sd[f], "ci_low": low[f], "ci_high": high[f], **last} for f, firm in enumerate(firms)]
 
 
+def select_firm(data: Union[xr.Dataset, xr.DataArray], firm: Union[int, str]):
+    """`data` of one firm, given by index or name; a ValueError lists the firms when there is no such firm."""
+    names = [str(n) for n in data["firm"].values]
+    if isinstance(firm, (int, np.integer)) and -len(names) <= firm < len(names):
+        return data.isel(firm=int(firm))
+    if isinstance(firm, str) and firm in names:
+        return data.sel(firm=firm)
+    raise ValueError(f"no firm {firm!r} here; the firms are {', '.join(names)} (give a name or an index from 0)")
+
+
 def _warn_if_incomplete(sweep: xr.Dataset) -> None:
     if missing := sweep.attrs.get("missing_runs"):
         warnings.warn(f"{len(missing)} runs of this sweep are not finished (attrs['missing_runs']: {', '.join(map(str, missing[:10]))}"
@@ -256,4 +266,48 @@ def summarize_differences(sweep: Union[xr.Dataset, PathLike], baseline: Mapping[
         for point, group in pairs.groupby("point"):
             rows += _rows(differences[group.index.values], sweep["firm"].values, metric, tail, confidence, {"point": int(point)},
                           {p: group[p].iloc[0] for p in parameters})
+    return pd.DataFrame(rows)
+
+
+def compare_scenarios(scenarios: Mapping[str, Iterable[Union[xr.Dataset, PathLike]]], baseline: str,
+                      metrics: Union[str, Iterable[str]] = ("share", "nps", "profit"), firm: Union[int, str] = 0, tail: float = 0.1,
+                      confidence: float = 0.95) -> pd.DataFrame:
+    """How each scenario differs from `baseline` for one firm, seed by seed: per scenario and metric, the
+    long-run value (long_run) of `firm` (an index, or a name every scenario has) minus the baseline's in its
+    run of the same seed, then n, mean, std (n - 1) and the Student-t `confidence` interval of those paired
+    differences, and each side's own mean (scenario_mean, baseline_mean).
+
+    `scenarios` maps a name to its replicate runs (paths or datasets: one scenario, different seeds), `baseline`
+    names one of them, and every scenario must have been run with the same seeds (--seed 1, --seed 2, ...):
+    runs of one seed draw on the same random numbers (common random numbers), so the paired interval is far
+    narrower than one from the two scenarios' own intervals."""
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    if baseline not in scenarios:
+        raise ValueError(f"no scenario named {baseline!r} to compare with; the scenarios are {', '.join(scenarios)}")
+    runs = {}  # name: {seed: dataset}
+    for name, replicates in scenarios.items():
+        datasets = [r if isinstance(r, xr.Dataset) else open_run(r) for r in ([replicates] if isinstance(replicates, (str, os.PathLike, xr.Dataset)) else replicates)]
+        if not datasets:
+            raise ValueError(f"scenario {name!r} has no runs")
+        _check_replicates(datasets)
+        runs[name] = {int(d.attrs["seed"]): d for d in datasets}
+        if len(runs[name]) < len(datasets):
+            raise ValueError(f"scenario {name!r} has two runs of one seed; give each seed once")
+    seeds = sorted(runs[baseline])
+    rows = []
+    for name, by_seed in runs.items():
+        if name == baseline:
+            continue
+        if sorted(by_seed) != seeds:
+            raise ValueError(f"scenario {name!r} has runs of seeds {sorted(by_seed)} and {baseline!r} of seeds {seeds}: "
+                             "run every scenario with the same --seed values, so that its runs pair with the baseline's")
+        try:
+            pair = [(select_firm(by_seed[s], firm), select_firm(runs[baseline][s], firm)) for s in seeds]
+        except ValueError as e:
+            raise ValueError(f"scenarios {name!r} and {baseline!r}: {e}") from None
+        for metric in metrics:
+            values = np.array([[float(long_run(a, metric, tail)), float(long_run(b, metric, tail))] for a, b in pair])  # seeds x 2
+            row = _rows(values[:, 0:1] - values[:, 1:2], [str(pair[0][0]["firm"].values)], metric, tail, confidence, {"scenario": name},
+                        {"baseline_firm": str(pair[0][1]["firm"].values)})[0]
+            rows.append({**row, "scenario_mean": np.nanmean(values[:, 0]), "baseline_mean": np.nanmean(values[:, 1])})
     return pd.DataFrame(rows)

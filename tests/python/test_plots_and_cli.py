@@ -10,11 +10,12 @@ import pytest
 import xarray as xr
 
 import trustsim
-from conftest import write_run
+from conftest import REPO, trustsim as trustsim_cli, write_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 # Student-t quantile for a 95% interval with 4 degrees of freedom (5 replicates), from tables.
 T_975_4 = 2.7764451051977987
+T_975_2 = 4.302652729911275  # and 2 (3 replicates)
 
 
 @pytest.fixture(scope="module")
@@ -354,3 +355,28 @@ def test_bass_diffusion_is_the_discrete_recursion_and_reaches_everyone():
     assert (np.diff(shares) > 0).all() and shares[-1] > 0.999
     steepest = int(np.argmax(np.diff(shares)))
     assert abs(steepest - np.log(q / p) / (p + q)) <= 2  # t* = ln(q/p) / (p + q), about 5.9 steps
+
+
+def test_compare_scenarios_pairs_the_runs_of_each_seed(tmp_path):
+    small = ["--set", "customers.count=400", "--set", "simulation.steps=30", "-q"]
+    runs = {}
+    for name in ("baseline", "tight_controls"):
+        runs[name] = [tmp_path / f"{name}-{seed}.h5" for seed in (1, 2, 3)]
+        for seed, path in zip((1, 2, 3), runs[name]):
+            trustsim_cli("run", REPO / "scenarios" / f"{name}.yaml", "-o", path, "--seed", seed, *small)
+    table = trustsim.compare_scenarios(runs, "baseline", ["share", "profit"]).set_index("metric")
+    assert list(table["scenario"]) == ["tight_controls"] * 2 and list(table["firm"]) == ["Tight"] * 2
+    assert (table["baseline_firm"] == "Alpha").all() and (table["n"] == 3).all()
+    for metric in ("share", "profit"):  # by hand: firm 0's long-run value, seed by seed
+        own = [[float(trustsim.long_run(trustsim.open_run(p), metric).isel(firm=0)) for p in runs[name]] for name in runs]
+        differences = np.subtract(own[1], own[0])
+        half = T_975_2 * differences.std(ddof=1) / np.sqrt(3)
+        assert table.loc[metric, "mean"] == pytest.approx(differences.mean())
+        assert (table.loc[metric, "ci_low"], table.loc[metric, "ci_high"]) == pytest.approx((differences.mean() - half, differences.mean() + half))
+        assert table.loc[metric, "scenario_mean"] == pytest.approx(np.mean(own[1]))
+    with pytest.raises(ValueError, match=r"'tight_controls' has runs of seeds \[1, 2\] and 'baseline' of seeds \[1, 2, 3\]"):
+        trustsim.compare_scenarios({"baseline": runs["baseline"], "tight_controls": runs["tight_controls"][:2]}, "baseline")
+    with pytest.raises(ValueError, match="no firm 'Tight' here; the firms are Alpha, Beta"):
+        trustsim.compare_scenarios(runs, "baseline", firm="Tight")
+    with pytest.raises(ValueError, match="no scenario named 'base'"):
+        trustsim.compare_scenarios(runs, "base")
