@@ -101,7 +101,7 @@ std::optional<MergedSweep> merge(const std::string& outdir, const std::string& o
                                  const std::function<bool()>& stop = [] { return false; });
 
 // SLURM: writes OUTDIR/slurm/{sweep,merge}.sbatch, which run OUTDIR/slurm/trustsim: a copy of `running_binary` (this
-// trustsim) while no run of the sweep has finished, then kept; with submit, submits both (merge after the array).
+// trustsim) until a run of the sweep has started, then kept; with submit, submits both (merge after the array).
 struct SlurmOptions {
     int tasks = 0;  // 0: one task per run, at most 1000
     std::string partition, time = "01:00:00";

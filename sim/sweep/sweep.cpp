@@ -236,6 +236,17 @@ std::optional<std::string> foreign_entry(const fs::path& dir) {
     return std::nullopt;
 }
 
+// The run logs of a sweep, in name order; a sweep process makes its log as it starts.
+std::vector<std::string> run_logs(const std::string& outdir) {
+    std::vector<std::string> logs;
+    const auto dir = fs::path(outdir) / "results";
+    if (fs::is_directory(dir))
+        for (const auto& entry : fs::directory_iterator(dir))
+            if (entry.path().extension() == ".tsr") logs.push_back(entry.path().string());
+    std::sort(logs.begin(), logs.end());
+    return logs;
+}
+
 }  // namespace
 
 bool is_sweep_file(const std::string& outdir, const std::string& path) {
@@ -311,14 +322,8 @@ void RunLog::append(const RunResult& result) {
 }
 
 std::vector<RunResult> read_results(const std::string& outdir, std::vector<std::string>* damage) {
-    std::vector<std::string> logs;
-    const auto dir = fs::path(outdir) / "results";
-    if (fs::is_directory(dir))
-        for (const auto& entry : fs::directory_iterator(dir))
-            if (entry.path().extension() == ".tsr") logs.push_back(entry.path().string());
-    std::sort(logs.begin(), logs.end());
     std::map<std::int64_t, RunResult> by_run;
-    for (const auto& log : logs) {
+    for (const auto& log : run_logs(outdir)) {
         const auto scan = scan_log(log, [&](RunResult&& r) { by_run.try_emplace(r.run, std::move(r)); });
         for (const auto& [begin, end] : scan.damaged)
             if (damage) damage->push_back(log + ": bytes " + std::to_string(begin) + "-" + std::to_string(end - 1) + " are damaged and were skipped");
@@ -519,22 +524,23 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
     fs::create_directories(dir);
     // The tasks run the sweep's own copy of the scenario (resolved, --set applied), so that editing the
     // scenario file for the next experiment cannot break tasks still waiting in the queue.
-    // And they run the sweep's own copy of the build its first runs come from: rebuilding trustsim while tasks
-    // wait in the queue, or before a resubmission, cannot mix two builds' runs in one sweep. Until a run has
-    // finished, the copy is this build.
+    // And they run the sweep's own copy of the build its runs started with: rebuilding trustsim while tasks wait
+    // in the queue, or before a resubmission, cannot mix two builds' runs in one sweep. Until a task has
+    // started (and made its run log), the copy is this build.
     const auto binary = (dir / "trustsim").string();
     const auto this_build = read_whole(running_binary);
     if (this_build.empty())
         throw UserError({running_binary, 0, 0, ""}, "cannot read this trustsim's own binary, to copy it into the sweep", "run trustsim from a readable file");
     const auto copy = read_whole(binary);
     std::string build_note;
-    if (pending.size() == static_cast<std::size_t>(runs) || copy.empty()) {
+    const bool started = !run_logs(options.outdir).empty();
+    if (!started || copy.empty()) {
         if (copy != this_build) write_atomically(binary, this_build, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                                                        fs::perms::others_read | fs::perms::others_exec);
-        if (copy.empty() && pending.size() < static_cast<std::size_t>(runs))
-            build_note = "note: the sweep's copy of trustsim, " + binary + ", was missing or empty; its finished runs may come from another build\n";
+        if (started)
+            build_note = "note: the sweep's copy of trustsim, " + binary + ", was missing or empty; its runs so far may come from another build\n";
     } else if (copy != this_build) {
-        build_note = "note: the tasks run " + binary + ", the build the sweep's finished runs come from, which differs from this trustsim; to use this build, sweep into a new directory\n";
+        build_note = "note: the tasks run " + binary + ", the build the sweep's runs started with, which differs from this trustsim; to use this build, sweep into a new directory\n";
     }
     const std::string arguments = " " + quote_for_shell((outdir / "scenario.yaml").string()) + " -o " + quote_for_shell(outdir.string());
     const auto header = [&](const std::string& name, const std::string& log) {

@@ -164,7 +164,7 @@ def test_slurm_tasks_ask_for_the_memory_of_the_largest_run(scenario, tmp_path):
     assert result.returncode != 0 and "not a SLURM memory size" in result.stderr and not (tmp_path / "bad").exists()
 
 
-def test_slurm_tasks_run_the_build_of_the_sweeps_finished_runs(scenario, tmp_path):
+def test_slurm_tasks_run_the_build_the_sweeps_runs_started_with(scenario, tmp_path):
     outdir = tmp_path / "cluster"
     slurm = ("sweep", scenario, "-o", outdir, "--slurm", "--tasks", "2")
     trustsim(*slurm)
@@ -173,14 +173,14 @@ def test_slurm_tasks_run_the_build_of_the_sweeps_finished_runs(scenario, tmp_pat
     for script in ("sweep.sbatch", "merge.sbatch"):
         assert f"exec '{copy}' " in (outdir / "slurm" / script).read_text()
     other_build = copy.read_bytes() + b"\0"
-    # While no run has finished, the scripts are rewritten for this build.
+    # Until a run has started, the scripts are rewritten for this build.
     copy.write_bytes(other_build)
     assert "differs" not in trustsim(*slurm).stdout and copy.read_bytes() == Path(binary()).read_bytes()
-    # Once one has (here run locally), a rebuilt trustsim resubmitting keeps the build of the finished runs, and says so.
+    # Once one has (here run locally), a rebuilt trustsim resubmitting keeps the build of those runs, and says so.
     trustsim("sweep", scenario, "-o", outdir, "-q", "--shard", f"0/{RUNS}")
     copy.write_bytes(other_build)
     out = trustsim(*slurm).stdout
-    assert "the build the sweep's finished runs come from, which differs from this trustsim" in out
+    assert "the build the sweep's runs started with, which differs from this trustsim" in out
     assert copy.read_bytes() == other_build
     # A copy lost or emptied is made again, with a warning.
     copy.write_bytes(b"")
