@@ -1111,15 +1111,21 @@ void check_fits_in_memory(const LoadedScenario& scenario, int threads) {
     check_memory(scenario.name, Simulation::estimated_memory(scenario.spec), threads, "the run", 1, "--threads");
 }
 
-void check_sweep_fits_in_memory(const LoadedScenario& scenario, int concurrent, int threads_per_run) {
+std::int64_t largest_sweep_point(const LoadedScenario& scenario, int threads_per_run) {
     const auto& points = scenario.sweep.point_memory;
-    if (points.empty()) return;
-    const auto largest = std::max_element(points.begin(), points.end(), [&](const MemoryEstimate& a, const MemoryEstimate& b) {
-        return a.bytes(threads_per_run) < b.bytes(threads_per_run);
-    });
+    if (points.empty()) return -1;
+    return std::max_element(points.begin(), points.end(), [&](const MemoryEstimate& a, const MemoryEstimate& b) {
+               return a.bytes(threads_per_run) < b.bytes(threads_per_run);
+           }) -
+           points.begin();
+}
+
+void check_sweep_fits_in_memory(const LoadedScenario& scenario, int concurrent, int threads_per_run) {
+    const auto largest = largest_sweep_point(scenario, threads_per_run);
+    if (largest < 0) return;
     const auto runs = std::max(1, concurrent);
-    check_memory(scenario.name, *largest, threads_per_run,
-                 (scenario.sweep.parameters.empty() ? std::string("the run") : "a run of sweep point " + std::to_string(largest - points.begin())) +
+    check_memory(scenario.name, scenario.sweep.point_memory[static_cast<std::size_t>(largest)], threads_per_run,
+                 (scenario.sweep.parameters.empty() ? std::string("the run") : "a run of sweep point " + std::to_string(largest)) +
                      (runs > 1 ? ", " + std::to_string(runs) + " at once," : ""),
                  runs, "--threads-per-run");
 }

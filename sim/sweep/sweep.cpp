@@ -553,10 +553,9 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
     // request is killed: each asks for the largest run's estimate, a quarter more, and the process's own 64 MiB.
     auto memory = slurm.memory;
     if (memory.empty()) {  // the points' sizes, which may all differ from the scenario's own
-        const auto& points = scenario.sweep.point_memory;
-        double largest = points.empty() ? Simulation::estimated_memory(scenario.spec).bytes(options.threads_per_run) : 0;
-        for (const auto& point : points) largest = std::max(largest, point.bytes(options.threads_per_run));
-        memory = std::to_string(static_cast<std::int64_t>(std::ceil(1.25 * largest / (1 << 20))) + 64) + "M";
+        const auto point = io::largest_sweep_point(scenario, options.threads_per_run);
+        const auto largest = point < 0 ? Simulation::estimated_memory(scenario.spec) : scenario.sweep.point_memory[static_cast<std::size_t>(point)];
+        memory = std::to_string(static_cast<std::int64_t>(std::ceil(1.25 * largest.bytes(options.threads_per_run) / (1 << 20))) + 64) + "M";
     }
     const auto sweep_script = dir / "sweep.sbatch";
     write_atomically(sweep_script, header("trustsim-sweep", "trustsim-sweep-%A_%a.out") + "#SBATCH --array=" +

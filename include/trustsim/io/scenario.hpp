@@ -60,6 +60,9 @@ LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run);
 void check_fits_in_memory(const LoadedScenario& scenario, int threads);
 // The same for a sweep's largest point, with `concurrent` runs of `threads_per_run` threads at once.
 void check_sweep_fits_in_memory(const LoadedScenario& scenario, int concurrent, int threads_per_run);
+// The index in sweep.point_memory of the point whose run on `threads_per_run` threads needs the most memory
+// (-1 when the scenario has no sweep points).
+std::int64_t largest_sweep_point(const LoadedScenario& scenario, int threads_per_run);
 
 // The resolved scenario as YAML: every field, defaults included, in the scenario format.
 std::string resolved_yaml(const ModelSpec& spec);
