@@ -135,20 +135,39 @@ const std::vector<std::string_view>& keys_of(std::string_view section) {
     return std::find_if(sections().begin(), sections().end(), [&](const Section& s) { return s.path == section; })->keys;
 }
 
-// For an unknown key in a section (path "firms[2]" is the section firms[i]): the other sections it is a key
-// of, "simulation" or "customers or firms[i]", if any.
-std::optional<std::string> sections_with_key(const std::string& path, std::string_view name) {
-    std::string section;  // the path with its indices written [i]
+// The section a path is in, its indices written [i]: "firms[2].adaptive_control" is in firms[i].adaptive_control.
+std::string section_of(const std::string& path) {
+    std::string section;
     for (std::size_t at = 0; at < path.size(); ++at) {
         section += path[at];
         if (path[at] == '[') at = path.find(']', at) - 1, section += 'i';
     }
+    return section;
+}
+
+// Keys written by analogy with another section, whose meaning is kept elsewhere under another name.
+struct Misplaced {
+    std::string_view section, key, fix;
+};
+constexpr Misplaced misplaced_keys[] = {
+    {"", "name", "a scenario is named by its file (its output is <file name>.h5 by default); say what it is with 'description: ...'"},
+    {"employees", "count", "each firm's staff is set with the firm: firms[i].employees, e.g. firms: [{name: A, employees: 50}]"},
+    {"firms[i]", "count", "a firm's staff is firms[i].employees; several identical firms are firms[i].copies"},
+};
+
+// The fix for an unknown key in a section: where it belongs instead, the other sections it is a key of
+// ("simulation" or "customers or firms[i]"), or the known key nearest to it.
+std::string unknown_key_fix(const std::string& path, std::string_view name, const std::vector<std::string_view>& known) {
+    const auto section = section_of(path);
+    for (const auto& m : misplaced_keys)
+        if (m.section == section && m.key == name) return std::string(m.fix);
     const auto is_section = [&](const Section& s) { return s.path == section; };
-    if (std::none_of(sections().begin(), sections().end(), is_section)) return std::nullopt;  // a distribution, an event, ...
     std::string homes;
-    for (const auto& s : sections())
-        if (!s.path.empty() && std::find(s.keys.begin(), s.keys.end(), name) != s.keys.end()) homes += (homes.empty() ? "" : " or ") + std::string(s.path);
-    return homes.empty() ? std::nullopt : std::optional(homes);
+    if (std::any_of(sections().begin(), sections().end(), is_section))  // not a distribution, an event, ...
+        for (const auto& s : sections())
+            if (!s.path.empty() && std::find(s.keys.begin(), s.keys.end(), name) != s.keys.end()) homes += (homes.empty() ? "" : " or ") + std::string(s.path);
+    if (homes.empty()) return suggest(name, known);
+    return "'" + std::string(name) + "' is a key of " + homes + ", not of " + (path.empty() ? "the top level" : path) + " (its keys: " + join(known) + ")";
 }
 
 constexpr std::string_view network_kinds[] = {"none", "well_mixed", "erdos_renyi", "watts_strogatz", "barabasi_albert", "edge_list"};
@@ -233,12 +252,8 @@ public:
             if (!key.IsScalar()) fail(key, path, "a key here is " + describe(key) + ", not a name", "use plain names as keys");
             const auto& name = key.Scalar();
             const auto key_path = child_path(path, name);
-            if (std::find(known.begin(), known.end(), name) == known.end()) {
-                const auto homes = sections_with_key(path, name);
-                fail(key, key_path, "unknown key '" + name + "'",
-                     homes ? "'" + name + "' is a key of " + *homes + ", not of " + (path.empty() ? "the top level" : path) + " (its keys: " + join(known) + ")"
-                           : suggest(name, known));
-            }
+            if (std::find(known.begin(), known.end(), name) == known.end())
+                fail(key, key_path, "unknown key '" + name + "'", unknown_key_fix(path, name, known));
             if (!seen.insert(name).second) fail(key, key_path, "key '" + name + "' appears twice", "keep one of them");
         }
     }

@@ -195,6 +195,12 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         CHECK_THAT(error_of("firms: [{name: A}]\nevents: [{type: policy, step: 1, firm: A, set: {employees: 10}}]\n").fix(),
                    Catch::StartsWith("use one of the known keys"));
     }
+    SECTION("a key written by analogy with another section says where its meaning is kept") {
+        CHECK_THAT(error_of(two_firms + "employees: {count: 5}\n").fix(), Catch::StartsWith("each firm's staff is set with the firm: firms[i].employees"));
+        CHECK_THAT(error_of("firms: [{name: A, count: 5}]\n").fix(), Catch::StartsWith("a firm's staff is firms[i].employees"));
+        CHECK_THAT(error_of(two_firms + "name: pilot\n").fix(), Catch::StartsWith("a scenario is named by its file"));
+        CHECK_THAT(error_of(two_firms + "customers: {name: pilot}\n").fix(), Catch::StartsWith("'name' is a key of firms[i], not of customers"));
+    }
     SECTION("wrong type") {
         const auto e = error_of(two_firms + "customers: {count: many}\n");
         CHECK(e.where().key_path == "customers.count");
