@@ -283,8 +283,8 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--set", run_options.overrides, "Override a scenario value: key.path=value (repeatable)");
     // Ranges with readable bounds (CLI11's NonNegativeNumber prints the largest double in full).
     const auto threads_range = CLI::Range(0, 4096), positive_count = CLI::Range(1, 4096);
-    run_cmd->add_option("--seed", run_options.seed, "Root seed (overrides simulation.seed)")
-        ->check(CLI::Range(std::int64_t{0}, std::int64_t{9007199254740992}));  // as simulation.seed: exact in a double
+    const auto seed_range = CLI::Range(std::int64_t{0}, std::int64_t{9007199254740992});  // as simulation.seed: exact in a double
+    run_cmd->add_option("--seed", run_options.seed, "Root seed (overrides simulation.seed)")->check(seed_range);
     run_cmd->add_option("--threads", run_options.threads, "Threads (default: all cores); results do not depend on it")->check(threads_range);
     run_cmd->add_flag("--force", run_options.force, "Overwrite an existing output file");
     run_cmd->add_flag("-q,--quiet", run_options.quiet, "No progress line and no summary");
@@ -303,7 +303,7 @@ int main(int argc, char** argv) {
         ->required()
         ->check(CLI::IsMember({"investment", "control"}));
     lab_cmd->add_option("--n", lab_command.n, "Pairs or agents (default 100000)")->check(CLI::Range(std::int64_t{2}, std::int64_t{100000000}));
-    lab_cmd->add_option("--seed", lab_command.seed, "Seed (default 1)");
+    lab_cmd->add_option("--seed", lab_command.seed, "Seed (default 1)")->check(seed_range);
     lab_cmd->add_option("--scenario", lab_command.scenario, "Take the dispositions and behaviour from this scenario (default: the defaults)");
     lab_cmd->add_flag("--json", lab_command.json, "Print one JSON object");
 

@@ -48,8 +48,10 @@ namespace {
 
 // Money for people: whole units with thousands separators, e.g. -1,234,567.
 std::string with_separators(double amount) {
-    const auto whole = static_cast<long long>(std::llround(std::abs(amount)));
-    const std::string digits = std::to_string(whole);
+    const double whole = std::round(std::abs(amount));  // halves away from zero; any size (llround overflows above 9.2e18)
+    char digits_buffer[320];
+    std::snprintf(digits_buffer, sizeof digits_buffer, "%.0f", whole);
+    const std::string digits = digits_buffer;
     std::string out = amount < 0 && whole != 0 ? "-" : "";
     for (std::size_t i = 0; i < digits.size(); ++i) {
         if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';

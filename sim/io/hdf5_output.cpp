@@ -262,9 +262,17 @@ std::string type_name(hid_t type) {
     }
 }
 
+// Whether an attribute or dataset holds one value (what is read into one variable below): another file's
+// arrays are shown by their type, never read into a variable too small for them.
+bool holds_one_value(hid_t space) {
+    const h5::Handle owned(space, H5Sclose);
+    return H5Sget_simple_extent_npoints(owned) == 1;
+}
+
 std::optional<std::string> read_string_attribute(hid_t object, const char* name) {
     if (H5Aexists(object, name) <= 0) return std::nullopt;
     const h5::Handle attribute(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);
+    if (!holds_one_value(H5Aget_space(attribute))) return std::nullopt;
     const h5::Handle type(H5Aget_type(attribute), H5Tclose);
     if (H5Tget_class(type) != H5T_STRING) return std::nullopt;
     if (H5Tis_variable_str(type) > 0) {
@@ -284,7 +292,9 @@ std::string attribute_text(hid_t object, const char* name) {
     const h5::Handle attribute(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);
     const h5::Handle type(H5Aget_type(attribute), H5Tclose);
     std::ostringstream out;
-    if (H5Tget_class(type) == H5T_FLOAT) {
+    if (!holds_one_value(H5Aget_space(attribute))) {
+        out << "(an array of " << type_name(type) << ")";
+    } else if (H5Tget_class(type) == H5T_FLOAT) {
         double value = 0;
         H5Aread(attribute, H5T_NATIVE_DOUBLE, &value);
         out << value;
@@ -385,7 +395,7 @@ std::string describe_output(const std::string& path) {
     if (scenario.get() >= 0) {
         const h5::Handle type(H5Dget_type(scenario), H5Tclose);
         char* text = nullptr;
-        if (H5Tis_variable_str(type) <= 0 || H5Dread(scenario, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) < 0 || text == nullptr)
+        if (H5Tis_variable_str(type) <= 0 || !holds_one_value(H5Dget_space(scenario)) || H5Dread(scenario, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) < 0 || text == nullptr)
             throw UserError(where, "the file is damaged: its scenario cannot be read", "produce it again with `trustsim run`");
         out << "\nscenario:\n";
         std::istringstream lines(text);

@@ -170,6 +170,11 @@ std::string unknown_key_fix(const std::string& path, std::string_view name, cons
     return "'" + std::string(name) + "' is a key of " + homes + ", not of " + (path.empty() ? "the top level" : path) + " (its keys: " + join(known) + ")";
 }
 
+// Below shapes of about 0.01 both gamma draws of a beta draw can underflow to 0, and the draw is 0/0 = NaN
+// (at 0.001, a fifth of the agents); at 0.05 that takes a uniform below 10^-15 twice. Beta(0.05, 0.05)
+// already puts nearly all its mass at 0 and 1.
+constexpr double min_beta_shape = 0.05;
+
 constexpr std::string_view network_kinds[] = {"none", "well_mixed", "erdos_renyi", "watts_strogatz", "barabasi_albert", "edge_list"};
 constexpr std::string_view event_kinds[] = {"policy", "breach", "scandal"};
 constexpr std::string_view distribution_kinds[] = {"beta", "uniform", "constant"};
@@ -359,7 +364,7 @@ public:
             check_map(node, path, {"dist", "a", "b"});
             require(node, path, "a", "a: 2");
             require(node, path, "b", "b: 2");
-            return {Distribution::Kind::beta, number(node["a"], child_path(path, "a"), 1e-3, 1e6), number(node["b"], child_path(path, "b"), 1e-3, 1e6)};
+            return {Distribution::Kind::beta, number(node["a"], child_path(path, "a"), min_beta_shape, 1e6), number(node["b"], child_path(path, "b"), min_beta_shape, 1e6)};
         }
         if (kind == "uniform") {
             check_map(node, path, {"dist", "low", "high"});

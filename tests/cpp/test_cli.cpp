@@ -157,6 +157,8 @@ TEST_CASE("usage errors and missing files exit non-zero with a message") {
     CHECK_THAT(unknown.output, Catch::Contains("unknown command 'frobnicate'") && Catch::Contains("run, validate"));
     CHECK_THAT(run("run x.yaml --threads -1").output, Catch::StartsWith("trustsim: --threads: ") && Catch::Contains("not in range 0 to 4096") &&
                                                           Catch::Contains("Fix: trustsim run --help lists the options"));
+    for (const auto* seed : {"-1", "99999999999999999999999"})  // was taken as 2^64 - 1, or wrapped around
+        CHECK_THAT(run(std::string("lab investment --n 10 --seed ") + seed).output, Catch::Contains("not in range 0 to 9007199254740992"));
     const auto option = run("run x.yaml --steps 10");  // an option it does not have: how values are changed
     CHECK(option.status == 2);
     CHECK_THAT(option.output, Catch::StartsWith("trustsim: ") && Catch::Contains("--set simulation.steps=10"));

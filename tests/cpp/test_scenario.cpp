@@ -244,6 +244,8 @@ TEST_CASE("errors name the file, line, column, key path and a fix") {
         // A key without a stated upper bound says its bound when a value passes it.
         CHECK(error_of(two_firms + "behaviour: {loyalty_beta: 1e307}\n").fix() == "use a value between 0 and 1e+300");
         CHECK(error_of(two_firms + "behaviour: {loyalty_beta: -1}\n").fix() == "use a value at least 0");
+        // Beta shapes so small that a draw can be 0/0 are refused.
+        CHECK(error_of(two_firms + "customers: {honesty: {dist: beta, a: 0.001, b: 1}}\n").fix() == "use a value between 0.05 and 1e+06");
         // Money is bounded far below where a run's totals would overflow.
         CHECK(error_of("firms:\n  - name: A\n    price: 1e300\n").fix() == "use a value between 0 and 1e+12");
     }

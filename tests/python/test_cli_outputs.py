@@ -55,6 +55,26 @@ def test_info_on_bad_files(tmp_path, foreign_h5, real_run):
         assert message in result.stderr, result.stderr
 
 
+def test_info_on_arrays_where_single_values_belong(tmp_path, real_run):
+    """Another file's array attributes are shown by their type, an array of scenarios refused: never read into one value."""
+    arrays = tmp_path / "arrays.h5"
+    arrays.write_bytes(real_run.read_bytes())
+    with h5py.File(arrays, "a") as f:
+        f.attrs["seed"] = np.arange(6000.0)
+        f.attrs["note"] = np.array(["x"] * 3000, dtype=h5py.string_dtype())
+    result = trustsim("info", arrays)
+    assert "seed = (an array of" in result.stdout and "note = (an array of" in result.stdout
+    with h5py.File(arrays, "a") as f:
+        del f["scenario"]
+        f["scenario"] = np.array(["a"] * 1000, dtype=h5py.string_dtype())
+    result = trustsim("info", arrays, check=False)
+    assert result.returncode == 1 and "its scenario cannot be read" in result.stderr, result.stderr
+    with h5py.File(arrays, "a") as f:
+        f.attrs["format"] = np.array(["trustsim-run"] * 3000, dtype=h5py.string_dtype())
+    result = trustsim("info", arrays, check=False)
+    assert result.returncode == 1 and "not a TrustSim output" in result.stderr, result.stderr
+
+
 def test_a_full_disk_leaves_no_file(scenario, tmp_path):
     """A file-size limit stands in for a full disk: the write fails, the message says so, nothing is left."""
     out = tmp_path / "full.h5"
