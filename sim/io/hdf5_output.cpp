@@ -262,8 +262,8 @@ std::string type_name(hid_t type) {
     }
 }
 
-// Whether an attribute or dataset holds one value (what is read into one variable below): another file's
-// arrays are shown by their type, never read into a variable too small for them.
+// Whether the dataspace `space` (which this closes) holds one value, what is read into one variable below:
+// another file's arrays are shown by their type, never read into a variable too small for them.
 bool holds_one_value(hid_t space) {
     const h5::Handle owned(space, H5Sclose);
     return H5Sget_simple_extent_npoints(owned) == 1;

@@ -170,9 +170,9 @@ std::string unknown_key_fix(const std::string& path, std::string_view name, cons
     return "'" + std::string(name) + "' is a key of " + homes + ", not of " + (path.empty() ? "the top level" : path) + " (its keys: " + join(known) + ")";
 }
 
-// Below shapes of about 0.01 both gamma draws of a beta draw can underflow to 0, and the draw is 0/0 = NaN
-// (at 0.001, a fifth of the agents); at 0.05 that takes a uniform below 10^-15 twice. Beta(0.05, 0.05)
-// already puts nearly all its mass at 0 and 1.
+// With small shapes both gamma draws of a beta draw can underflow to 0, and the draw is 0/0 = NaN (a fifth
+// of the agents at 0.001, 52 in 10^5 at 0.005); at 0.05 that takes a uniform below about 10^-15 twice.
+// Beta(0.05, 0.05) already puts nearly all its mass at 0 and 1.
 constexpr double min_beta_shape = 0.05;
 
 constexpr std::string_view network_kinds[] = {"none", "well_mixed", "erdos_renyi", "watts_strogatz", "barabasi_albert", "edge_list"};
