@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,10 +101,11 @@ struct Snapshot {
     EmployeeSnapshot employees;
 };
 
-// Static per-customer attributes, reported once at the start.
+// Static per-customer attributes, reported once at the start: views of the simulation's own arrays (a copy
+// would cost 13 bytes per customer at the run's start), valid during begin().
 struct CustomerDispositions {
-    std::vector<float> propensity, honesty, reciprocity;
-    std::vector<std::uint8_t> opportunist;
+    std::span<const float> propensity, honesty, reciprocity;
+    std::span<const std::uint8_t> opportunist;
 };
 
 struct RunInfo {

@@ -8,8 +8,8 @@
 
 namespace trustsim {
 
-// Keeps what the end-of-run summary needs: per firm, final trust and share, NPS over the last tenth of
-// the run (buyers' NPS is noisy step to step), and cumulative profit.
+// Keeps what the end-of-run summary needs, as running sums (a run may have millions of steps): per firm, final
+// trust and share, NPS over the last tenth of the run (buyers' NPS is noisy step to step), and cumulative profit.
 class SummaryRecorder final : public Recorder {
 public:
     struct FirmSummary {
@@ -20,17 +20,17 @@ public:
     void record_step(const StepMetrics& metrics) override;
     void record_histogram(const TrustHistogram&) override {}
     void record_snapshot(const Snapshot&) override {}
-    void end(const RunInfo& info) override;
+    void end(const RunInfo&) override {}
 
     std::vector<FirmSummary> firms() const;
     // A readable table, one row per firm.
     std::string table() const;
 
 private:
-    std::vector<std::string> names_;
-    std::vector<StepMetrics> history_;
-    std::vector<double> profit_, revenue_;
-    RunInfo info_{};
+    std::vector<FirmSummary> firms_;
+    std::vector<double> promoters_minus_detractors_, buyers_;  // over the last tenth's steps, per firm
+    std::int64_t tail_from_ = 0;                                // the first step of the last tenth
+    bool recorded_ = false;
 };
 
 // Forwards every call to each recorder in turn.

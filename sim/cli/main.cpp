@@ -259,8 +259,11 @@ int validate(const std::string& path, const std::vector<std::string>& overrides,
     const auto& spec = scenario.spec;
     std::cout << path << ": valid (" << counted(spec.simulation.steps, "step") << ", " << counted(spec.customers.count, "customer") << ", "
               << counted(std::ssize(spec.firms), "firm") << ", " << counted(std::ssize(spec.events), "event") << ")\n";
+    const int threads = omp_get_max_threads();
+    std::cout << "memory: a run needs about " << io::memory_text(Simulation::estimated_memory(spec).bytes(threads)) << " at its peak with "
+              << counted(threads, "thread") << "\n";
     try {
-        io::check_fits_in_memory(scenario, omp_get_max_threads());  // as `trustsim run` would run it here
+        io::check_fits_in_memory(scenario, threads);  // as `trustsim run` would run it here
     } catch (const UserError& e) {  // valid, but not for this machine: say so without failing (it may be meant for a cluster node)
         std::cout << "note: " << e.problem() << "\n";
     }

@@ -644,7 +644,11 @@ MemoryEstimate Simulation::estimated_memory(const ModelSpec& spec) {
     // Each edge end: 4 bytes in the network. At its construction, the generators' per-block edge lists (4 bytes
     // per end, and half as much again, on average, of growth slack) are concatenated into one (4 more); an
     // edge-list file's edges are held by the scenario and copied for construction (8 bytes per end).
-    const double construction = spec.network.kind == NetworkSpec::Kind::edge_list ? 12 : 10;
+    const double network = 4 * edge_ends, construction = (spec.network.kind == NetworkSpec::Kind::edge_list ? 8 : 6) * edge_ends;
+    // A snapshot copies what it shows (per customer: firm, trust and perception in each firm) while it is
+    // written; that is after construction, so the larger of the two is the peak.
+    const double snapshot = (spec.record.snapshot_customers ? (sizeof(std::int16_t) + firms * 5 * sizeof(float)) * static_cast<double>(spec.customers.count) : 0) +
+                            (spec.record.snapshot_employees ? (sizeof(std::int16_t) + 5 * sizeof(float)) * employees : 0);
     // A thread's batch of listeners holds, per contact, its record and a news count (and, well mixed, the
     // contact drawn), sized for the batch with the most contacts: a few kB at ten contacts each, tens of MB at
     // the 10,000 a well-mixed market may draw, or with a hub of millions in an edge list.
@@ -668,7 +672,7 @@ MemoryEstimate Simulation::estimated_memory(const ModelSpec& spec) {
         default: batch_contacts = batch * spec.network.mean_degree;
     }
     const double per_contact = sizeof(Experience) + sizeof(std::size_t) + (well_mixed ? sizeof(std::int32_t) : 0);
-    return {per_customer * static_cast<double>(spec.customers.count) + per_employee * employees + construction * edge_ends,
+    return {per_customer * static_cast<double>(spec.customers.count) + per_employee * employees + network + std::max(construction, snapshot),
             batch_contacts * per_contact};
 }
 
@@ -774,8 +778,8 @@ Snapshot Simulation::snapshot(bool customers, bool employees) const {
 
 CustomerDispositions Simulation::customer_dispositions() const {
     const auto& s = *state_;
-    const auto copy = [](const Eigen::ArrayXf& a) { return std::vector<float>(a.data(), a.data() + a.size()); };
-    return {copy(s.c_propensity), copy(s.c_honesty), copy(s.c_reciprocity), s.c_opportunist};
+    const auto view = [](const Eigen::ArrayXf& a) { return std::span<const float>(a.data(), static_cast<std::size_t>(a.size())); };
+    return {view(s.c_propensity), view(s.c_honesty), view(s.c_reciprocity), s.c_opportunist};
 }
 
 }  // namespace trustsim

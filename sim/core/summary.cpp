@@ -7,40 +7,37 @@
 namespace trustsim {
 
 void SummaryRecorder::begin(const ModelSpec& spec, const CustomerDispositions&) {
-    names_.clear();
-    for (const auto& f : spec.firms) names_.push_back(f.name);
-    history_.clear();
-    profit_.assign(names_.size(), 0.0);
-    revenue_.assign(names_.size(), 0.0);
+    firms_.clear();
+    for (const auto& f : spec.firms) firms_.push_back({f.name});
+    promoters_minus_detractors_.assign(firms_.size(), 0.0);
+    buyers_.assign(firms_.size(), 0.0);
+    const auto steps = spec.simulation.steps;
+    tail_from_ = steps - std::max<std::int64_t>(1, steps / 10);
+    recorded_ = false;
 }
 
 void SummaryRecorder::record_step(const StepMetrics& metrics) {
-    for (std::size_t f = 0; f < names_.size(); ++f) {
-        profit_[f] += metrics.at(static_cast<int>(f), Metric::profit);
-        revenue_[f] += metrics.at(static_cast<int>(f), Metric::revenue);
-    }
-    history_.push_back(metrics);
-}
-
-void SummaryRecorder::end(const RunInfo& info) { info_ = info; }
-
-std::vector<SummaryRecorder::FirmSummary> SummaryRecorder::firms() const {
-    std::vector<FirmSummary> out;
-    if (history_.empty()) return out;
-    const auto tail = std::max<std::size_t>(1, history_.size() / 10);
-    for (std::size_t f = 0; f < names_.size(); ++f) {
+    recorded_ = true;
+    for (std::size_t f = 0; f < firms_.size(); ++f) {
         const int firm = static_cast<int>(f);
+        auto& summary = firms_[f];
+        summary.trust = metrics.at(firm, Metric::trust);
+        summary.share = metrics.at(firm, Metric::share);
+        summary.cumulative_profit += metrics.at(firm, Metric::profit);
+        summary.cumulative_revenue += metrics.at(firm, Metric::revenue);
         // The NPS of all the tail's buyers pooled: each step's NPS weighted by its buyers (its respondents), so
         // that a step with a handful of buyers counts for no more than they are.
-        double weighted_nps = 0, buyers = 0;
-        for (auto it = history_.end() - static_cast<std::ptrdiff_t>(tail); it != history_.end(); ++it)
-            if (const double v = it->at(firm, Metric::nps); !std::isnan(v)) {
-                weighted_nps += v * it->at(firm, Metric::purchases);
-                buyers += it->at(firm, Metric::purchases);
-            }
-        out.push_back({names_[f], history_.back().at(firm, Metric::trust), history_.back().at(firm, Metric::share),
-                       buyers > 0 ? weighted_nps / buyers : std::nan(""), profit_[f], revenue_[f]});
+        if (const double nps = metrics.at(firm, Metric::nps); metrics.step >= tail_from_ && !std::isnan(nps)) {
+            promoters_minus_detractors_[f] += nps * metrics.at(firm, Metric::purchases);
+            buyers_[f] += metrics.at(firm, Metric::purchases);
+        }
     }
+}
+
+std::vector<SummaryRecorder::FirmSummary> SummaryRecorder::firms() const {
+    if (!recorded_) return {};
+    auto out = firms_;
+    for (std::size_t f = 0; f < out.size(); ++f) out[f].nps = buyers_[f] > 0 ? promoters_minus_detractors_[f] / buyers_[f] : std::nan("");
     return out;
 }
 
@@ -70,7 +67,7 @@ std::string SummaryRecorder::table() const {
                       with_separators(f.cumulative_revenue).c_str(), with_separators(f.cumulative_profit).c_str());
         out += line;
     }
-    if (!history_.empty())
+    if (recorded_)
         out += "(trust and share at the last step; NPS of all the buyers of the last tenth of the run)\n";
     return out;
 }

@@ -87,7 +87,7 @@ Hdf5Recorder::Hdf5Recorder(OutputOptions options) : impl_(std::make_unique<Impl>
     auto& d = *impl_;
     d.options = std::move(options);
     check_output_file(d.options.path, d.options.force);
-    d.temporary.emplace(d.options.path);
+    d.temporary.emplace(d.options.path, d.options.force);
     d.writer.emplace(d.temporary->path(), d.options.path);
 }
 

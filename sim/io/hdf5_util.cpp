@@ -1,8 +1,12 @@
 #include "hdf5_util.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 namespace trustsim::io::h5 {
@@ -184,20 +188,37 @@ void Appender::write(const void* rows, hsize_t count) {
     written_ += count;
 }
 
-TemporaryOutput::TemporaryOutput(std::string output) : output_(std::move(output)), path_(output_ + ".tmp." + std::to_string(::getpid())) {}
+TemporaryOutput::TemporaryOutput(std::string output, bool overwrite)
+    : output_(std::move(output)), path_(output_ + ".tmp." + std::to_string(::getpid())), overwrite_(overwrite) {}
 
 TemporaryOutput::~TemporaryOutput() {
     std::error_code ignored;  // the message that matters is the one that brought us here
     if (!kept_) std::filesystem::remove(path_, ignored);
 }
 
+namespace {
+
+// rename(2) that fails with EEXIST instead of replacing an existing file. File systems without
+// RENAME_NOREPLACE get a hard link and an unlink, which refuse an existing name in the same way.
+int rename_no_replace(const char* from, const char* to) {
+    if (::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    if (::link(from, to) != 0) return -1;
+    return ::unlink(from);
+}
+
+}  // namespace
+
 void TemporaryOutput::move_into_place() {
-    std::error_code error;
-    std::filesystem::rename(path_, output_, error);
+    const int result = overwrite_ ? std::rename(path_.c_str(), output_.c_str()) : rename_no_replace(path_.c_str(), output_.c_str());
+    const int error = errno;
     kept_ = true;  // in place, or (if the rename failed) left where the message says
-    if (error)
-        throw UserError({output_, 0, 0, ""}, "cannot move the finished output into place: " + error.message(),
-                        "the complete result is in " + path_ + "; rename it by hand");
+    if (result == 0) return;
+    if (error == EEXIST)
+        throw UserError({output_, 0, 0, ""}, "the output file appeared while this one was written (another run given the same name?) and was left as it is",
+                        "the complete result of this run is in " + path_ + "; rename it by hand, or rerun with --force to overwrite");
+    throw UserError({output_, 0, 0, ""}, std::string("cannot move the finished output into place: ") + std::strerror(error),
+                    "the complete result is in " + path_ + "; rename it by hand");
 }
 
 }  // namespace trustsim::io::h5

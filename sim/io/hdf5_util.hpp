@@ -114,10 +114,11 @@ private:
 
 // The file an output is written to until it is complete (OUTPUT.tmp.PID, beside it), so that nothing
 // incomplete ever has the output's name. Removed when this goes out of scope unless moved into place, so that
-// neither an error nor a stop leaves it behind.
+// neither an error nor a stop leaves it behind. Without overwrite, a file that took the output's name while
+// this one was written (another run given the same -o) is kept, not replaced.
 class TemporaryOutput {
 public:
-    explicit TemporaryOutput(std::string output);
+    TemporaryOutput(std::string output, bool overwrite);
     ~TemporaryOutput();
     TemporaryOutput(const TemporaryOutput&) = delete;
     TemporaryOutput& operator=(const TemporaryOutput&) = delete;
@@ -127,7 +128,7 @@ public:
 
 private:
     std::string output_, path_;
-    bool kept_ = false;
+    bool overwrite_, kept_ = false;
 };
 
 // Chunk shape for a dataset: whole trailing dimensions, leading ones cut to keep chunks near chunk_bytes.

@@ -1107,6 +1107,11 @@ LoadedScenario load_scenario_file(const std::string& path, const std::vector<std
     return load_scenario_text(text.str(), path, overrides, fs::path(path).parent_path().string());
 }
 
+std::string memory_text(double bytes) {
+    if (bytes < (1 << 30)) return format_number(std::max(1.0, std::round(bytes / (1 << 20)))) + " MiB";
+    return format_number(std::round(bytes / (1 << 30) * 10) / 10) + " GiB";
+}
+
 namespace {
 
 // `threads` of each of `concurrent` runs; the fix names what takes the most: the population or the threads' scratch.
@@ -1115,10 +1120,9 @@ void check_memory(const std::string& scenario, const MemoryEstimate& run, int th
     const double needed = run.bytes(threads) * concurrent;
     const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
     if (physical > 0 && needed > 0.9 * physical) {
-        const auto gib = [](double bytes) { return format_number(std::round(bytes / (1 << 30) * 10) / 10) + " GiB"; };
         const bool scratch = run.per_thread * threads > run.shared;
         throw UserError({scenario, 0, 0, scratch ? "network.mean_degree" : "customers.count"},
-                        which + " would need about " + gib(needed) + " of memory, and this machine has " + gib(physical),
+                        which + " would need about " + memory_text(needed) + " of memory, and this machine has " + memory_text(physical),
                         (scratch ? "use fewer threads (" + threads_option + "; each holds its listeners' contacts) or fewer well-mixed contacts (network.mean_degree)"
                                  : std::string("reduce customers.count or network.mean_degree")) +
                             (concurrent > 1 ? ", or run fewer runs at once (--jobs)" : ""));

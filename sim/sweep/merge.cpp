@@ -101,7 +101,7 @@ std::optional<MergedSweep> merge(const std::string& outdir, const std::string& o
     const auto points = sweep.points.size();
     const auto replicates = static_cast<std::size_t>(sweep.replicates);
     const auto per_run = static_cast<std::size_t>(steps * firms);
-    io::h5::TemporaryOutput temporary(output);
+    io::h5::TemporaryOutput temporary(output, force);
     {  // the file is closed at the end of this block, before it is renamed (or removed)
         io::h5::Writer w(temporary.path(), output);
         const hid_t root = w.file();

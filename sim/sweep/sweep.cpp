@@ -170,15 +170,19 @@ std::string read_whole(const fs::path& path) {
 void write_atomically(const fs::path& path, const std::string& content, fs::perms permissions = fs::perms::owner_read | fs::perms::owner_write |
                                                                                                    fs::perms::group_read | fs::perms::others_read) {
     const auto temporary = path.string() + ".tmp." + std::to_string(::getpid());
+    std::error_code error;
     {
+        errno = 0;
         std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
         out << content;
-        if (!out.flush()) throw UserError({temporary, 0, 0, ""}, "cannot write", "check the directory is writable and the disk has space");
+        if (!out.flush()) error = std::error_code(errno != 0 ? errno : EIO, std::generic_category());  // the stream keeps no reason: the system's is in errno
     }
-    std::error_code error;
-    fs::permissions(temporary, permissions, error);
+    if (!error) fs::permissions(temporary, permissions, error);
     if (!error) fs::rename(temporary, path, error);
-    if (error) throw UserError({path.string(), 0, 0, ""}, "cannot write: " + error.message(), "check the directory is writable");
+    if (!error) return;
+    std::error_code ignored;  // the message that matters is the write's
+    fs::remove(temporary, ignored);
+    throw UserError({path.string(), 0, 0, ""}, "cannot write: " + error.message(), "check the directory is writable and the disk has space");
 }
 
 std::string csv_field(const std::string& text) {

@@ -25,12 +25,18 @@ namespace {
 
 // Keeps everything the engine reports, to compare with what the file holds.
 struct Capture final : Recorder {
-    CustomerDispositions dispositions;
+    struct {
+        std::vector<float> propensity, honesty, reciprocity;
+        std::vector<std::uint8_t> opportunist;
+    } dispositions;
     std::vector<StepMetrics> steps;
     std::vector<TrustHistogram> histograms;
     std::vector<Snapshot> snapshots;
     RunInfo info;
-    void begin(const ModelSpec&, const CustomerDispositions& d) override { dispositions = d; }
+    void begin(const ModelSpec&, const CustomerDispositions& d) override {
+        const auto copy = [](auto view) { return std::vector(view.begin(), view.end()); };
+        dispositions = {copy(d.propensity), copy(d.honesty), copy(d.reciprocity), copy(d.opportunist)};
+    }
     void record_step(const StepMetrics& m) override { steps.push_back(m); }
     void record_histogram(const TrustHistogram& h) override { histograms.push_back(h); }
     void record_snapshot(const Snapshot& s) override { snapshots.push_back(s); }
@@ -305,6 +311,20 @@ TEST_CASE("an existing file is kept unless forced") {
     CHECK(attribute<std::int64_t>(open_file(path), "steps", H5T_NATIVE_INT64) == 7);
 }
 
+TEST_CASE("a file that takes the output's name during the run is kept, and the finished run stays beside it") {
+    TempDir dir;
+    const auto path = dir / "run.h5";
+    const auto temporary = path + ".tmp." + std::to_string(::getpid());
+    io::Hdf5Recorder file(options(path));
+    run_into(file, test_spec());
+    std::ofstream(path) << "another run's result\n";  // another process given the same -o, finished first
+    const auto message = user_error([&] { file.commit(); });
+    CHECK_THAT(message, Catch::Contains("appeared while") && Catch::Contains(temporary) && Catch::Contains("--force"));
+    std::ifstream kept(path);
+    CHECK(std::string(std::istreambuf_iterator<char>(kept), {}) == "another run's result\n");
+    CHECK(attribute<std::int64_t>(open_file(temporary), "steps", H5T_NATIVE_INT64) == 12);
+}
+
 TEST_CASE("a missing or read-only directory is named before the run starts") {
     TempDir dir;
     CHECK_THAT(user_error([&] { io::Hdf5Recorder file(options(dir / "missing/run.h5")); }),
@@ -362,6 +382,7 @@ TEST_CASE("the run's summary pools the NPS of the last tenth's buyers") {
     ModelSpec spec;
     spec.firms.resize(1);
     spec.firms[0].name = "A";
+    spec.simulation.steps = 20;
     // The summary of 20 steps (its tail: the last 2) whose NPS and buyers at step s are given.
     const auto nps_of = [&](const auto& nps, const auto& buyers) {
         SummaryRecorder summary;

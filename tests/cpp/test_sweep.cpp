@@ -391,6 +391,23 @@ TEST_CASE("a sweep refuses a directory holding other files, and starts in an emp
     CHECK(sweep::prepare_sweep(options).sweep.runs() == 2);
 }
 
+TEST_CASE("a manifest that cannot be written leaves no temporary file and names the manifest") {
+    TempDir dir;
+    const auto options = options_for(dir.path, "sweep:\n  replicates: 2\n");
+    const auto scenario = sweep::prepare_sweep(options);
+    const auto manifest = fs::path(options.outdir) / "manifest.csv";
+    fs::remove(manifest);
+    fs::create_directories(manifest / "in the way");  // a directory that is not empty cannot be renamed over
+    try {
+        sweep::write_manifest(scenario, options.outdir);
+        FAIL("wrote a manifest over a directory");
+    } catch (const UserError& e) {
+        CHECK(e.where().file == manifest.string());
+    }
+    for (const auto& entry : fs::directory_iterator(options.outdir))
+        CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+}
+
 TEST_CASE("merge refuses an unfinished sweep") {
     TempDir dir;
     auto options = options_for(dir.path, "sweep:\n  replicates: 3\n");

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import h5py
@@ -103,6 +104,16 @@ def trustsim(*args, check: bool = True, **kwargs) -> subprocess.CompletedProcess
     if check and result.returncode != 0:
         raise AssertionError(f"trustsim {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def peak_resident_bytes(*args) -> tuple[int, int, str]:
+    """Runs trustsim with args; returns its exit code, peak resident bytes and stderr. Started from a small
+    interpreter: a child's peak RSS includes the process it was forked from (pytest's)."""
+    launcher = ("import os, sys\npid = os.fork()\nif pid == 0: os.execv(sys.argv[1], sys.argv[1:])\n"
+                "_, status, usage = os.wait4(pid, 0)\nprint('exit', os.waitstatus_to_exitcode(status), 'peak_kib', usage.ru_maxrss)")
+    launched = subprocess.run([sys.executable, "-c", launcher, str(binary()), *map(str, args)], capture_output=True, text=True, check=True)
+    _, exit_code, _, peak_kib = launched.stdout.splitlines()[-1].split()
+    return int(exit_code), int(peak_kib) * 1024, launched.stderr
 
 
 TINY = "simulation: {steps: 20, seed: 3}\ncustomers: {count: 300}\nfirms:\n  - name: A\n  - name: B\n"

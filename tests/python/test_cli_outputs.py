@@ -3,13 +3,15 @@ no half-written results."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 
 import h5py
 import numpy as np
+import pytest
 
-from conftest import binary, trustsim
+from conftest import binary, peak_resident_bytes, trustsim
 
 # Attributes that describe how a run was executed, not what it computed.
 EXECUTION_ATTRIBUTES = {"threads", "wall_seconds", "created"}
@@ -42,6 +44,24 @@ def test_results_do_not_depend_on_the_thread_count(scenario, tmp_path):
         trustsim("run", scenario, "-o", tmp_path / f"t{threads}.h5", "-q", "--threads", threads, "--set", "customers.count=5000")
     assert_identical(tmp_path / "t1.h5", tmp_path / "t2.h5")
     assert_identical(tmp_path / "t1.h5", tmp_path / "t3.h5")
+
+
+@pytest.mark.parametrize("network", ["{type: none}", "{type: erdos_renyi, mean_degree: 10}"])
+def test_a_runs_peak_memory_is_within_what_validate_estimates(tmp_path, network):
+    """The estimate `validate` prints is the one the memory check and a sweep's SLURM request use: a run
+    (3 firms, a snapshot of every customer at the last step, as by default) must not exceed it, and it must
+    not be so generous that it refuses runs that fit."""
+    scenario = tmp_path / "big.yaml"
+    scenario.write_text(f"simulation: {{steps: 3}}\ncustomers: {{count: 1000000}}\nnetwork: {network}\n"
+                        "firms:\n  - name: A\n  - name: B\n  - name: C\n")
+    validated = trustsim("validate", scenario, env={**os.environ, "OMP_NUM_THREADS": "2"}).stdout
+    amount, unit = re.search(r"a run needs about ([\d.]+) (MiB|GiB) at its peak with 2 threads", validated).groups()
+    estimate = float(amount) * 2 ** (20 if unit == "MiB" else 30)
+    _, baseline, _ = peak_resident_bytes("run", scenario, "--set", "customers.count=10", "-o", tmp_path / "small.h5", "-q", "--threads", "2")
+    exit_code, peak, stderr = peak_resident_bytes("run", scenario, "-o", tmp_path / "big.h5", "-q", "--threads", "2")
+    assert exit_code == 0, stderr
+    used = peak - baseline  # the process's own libraries and HDF5's buffers are there at any size
+    assert 0.6 * estimate <= used <= 1.05 * estimate, f"peak {used / 2**20:.0f} MiB above the binary's own, estimate {estimate / 2**20:.0f} MiB"
 
 
 def test_info_on_bad_files(tmp_path, foreign_h5, real_run):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import METRICS, REPO, binary, trustsim
+from conftest import METRICS, REPO, binary, peak_resident_bytes, trustsim
 
 sys.path.insert(0, str(REPO / "tests" / "cluster"))
 from compare_merged import first_difference  # noqa: E402
@@ -223,14 +223,8 @@ def test_merge_memory_does_not_grow_with_the_runs(long_sweep, tmp_path):
     """merge reads one run at a time: its peak memory stays far below the series it merges, with many
     replicates of a point as with many points."""
     series_bytes = LONG_POINTS * LONG_REPLICATES * LONG_STEPS * 1 * len(METRICS) * 8  # every metric of every run and step, one firm
-    # Started from a small interpreter: a child's peak RSS includes the process it was forked from (pytest's).
-    launcher = ("import os, sys\npid = os.fork()\nif pid == 0: os.execv(sys.argv[1], sys.argv[1:])\n"
-                "_, status, usage = os.wait4(pid, 0)\nprint('exit', os.waitstatus_to_exitcode(status), 'peak_kib', usage.ru_maxrss)")
-    launched = subprocess.run([sys.executable, "-c", launcher, str(binary()), "merge", str(long_sweep), "-o", str(tmp_path / "long.h5")],
-                              capture_output=True, text=True, check=True)
-    _, exit_code, _, peak_kib = launched.stdout.splitlines()[-1].split()
-    assert int(exit_code) == 0, launched.stderr
-    peak_bytes = int(peak_kib) * 1024
+    exit_code, peak_bytes, stderr = peak_resident_bytes("merge", long_sweep, "-o", tmp_path / "long.h5")
+    assert exit_code == 0, stderr
     assert peak_bytes < series_bytes / 2, f"merge peaked at {peak_bytes / 2**20:.0f} MiB for {series_bytes / 2**20:.0f} MiB of series"
 
 

@@ -56,6 +56,8 @@ SweepRun sweep_run(const LoadedScenario& scenario, std::int64_t run);
 // The scenario of one run of a sweep: the base scenario with the point's values and the run's seed.
 LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run);
 
+// Memory for people: "150 MiB", "1.6 GiB".
+std::string memory_text(double bytes);
 // Refuses, up front, a scenario whose run on `threads` threads would not fit in this machine's memory.
 void check_fits_in_memory(const LoadedScenario& scenario, int threads);
 // The same for a sweep's largest point, with `concurrent` runs of `threads_per_run` threads at once.
