@@ -25,6 +25,11 @@
 #include "trustsim/version.hpp"
 
 namespace trustsim::io {
+
+bool within(const std::string& inner, const std::string& outer) {
+    return inner.starts_with(outer) && (inner.size() == outer.size() || inner[outer.size()] == '.' || inner[outer.size()] == '[');
+}
+
 namespace {
 
 using Node = YAML::Node;
@@ -34,10 +39,6 @@ constexpr std::uintmax_t max_scenario_bytes = 16u << 20;  // a scenario is hand-
 constexpr std::size_t max_firms = 10000;                  // firm ids are stored as int16 in snapshots
 constexpr std::string_view whole_number_expected = "expected a whole number";
 
-// Whether key path `inner` is `outer` or lies inside it (outer.key..., outer[i]...).
-bool within(const std::string& inner, const std::string& outer) {
-    return inner.starts_with(outer) && (inner.size() == outer.size() || inner[outer.size()] == '.' || inner[outer.size()] == '[');
-}
 
 // Where a path written in a scenario is: relative paths are read from the scenario's folder.
 std::string read_from(const std::string& base_dir, const std::string& written) {
@@ -224,11 +225,13 @@ class Reader {
 public:
     Reader(std::string file, std::vector<std::string> overridden) : file_(std::move(file)), overridden_(std::move(overridden)) {}
 
-    SourceLocation where(const Node& node, const std::string& path) const {
+    // `written_at`: the path of the node in the tree, when the message names another (a sweep's parameter).
+    SourceLocation where(const Node& node, const std::string& path, const std::string& written_at = {}) const {
         const bool in_file = node.IsDefined() && !node.Mark().is_null();
+        const auto& at = written_at.empty() ? path : written_at;
         // A key --set wrote, or inside it, or (not in the file) a mapping --set created to hold it.
         for (const auto& o : overridden_)
-            if (within(path, o) || (!in_file && within(o, path))) return {"--set " + o, 0, 0, path};
+            if (within(at, o) || (!in_file && within(o, at))) return {"--set " + o, 0, 0, path};
         SourceLocation location{file_, 0, 0, path};
         if (in_file) location.line = node.Mark().line + 1, location.column = node.Mark().column + 1;
         return location;
@@ -408,7 +411,7 @@ std::string apply_override(Node& root, const std::string& assignment) {
     const std::string path = assignment.substr(0, at);
     Node value;
     try {
-        value = YAML::Load(assignment.substr(at + 1));
+        value = YAML::Clone(YAML::Load(assignment.substr(at + 1)));  // a clone has no marks: a --set value has no line in the file
     } catch (const YAML::Exception& e) {
         throw UserError(location, "the value is not valid YAML: " + e.msg, "quote it or fix its syntax");
     }
@@ -922,10 +925,11 @@ SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed, cons
 }
 
 // Where the sweep section names `parameter` (for the given point, in a list of points).
-Node sweep_parameter_node(const Node& sweep, const std::string& method, std::int64_t point, const std::string& parameter) {
-    if (method == "grid") return sweep["grid"][parameter];
-    if (method == "points") return sweep["points"][static_cast<std::size_t>(point)][parameter];
-    return sweep[method]["parameters"][parameter];
+// Where a sweep gives a parameter its value at a point: the node, and the path of the mapping that holds it.
+std::pair<Node, std::string> sweep_parameter(const Node& sweep, const std::string& method, std::int64_t point, const std::string& parameter) {
+    if (method == "grid") return {sweep["grid"][parameter], "sweep.grid"};
+    if (method == "points") return {sweep["points"][static_cast<std::size_t>(point)][parameter], index_path("sweep.points", static_cast<std::size_t>(point))};
+    return {sweep[method]["parameters"][parameter], "sweep." + method + ".parameters"};
 }
 
 std::vector<std::string> point_overrides(const SweepSpec& sweep, std::int64_t point) {
@@ -1024,7 +1028,15 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
     }
     std::vector<std::string> overridden;
     if (!overrides.empty() && !root.IsMap()) root = Node(YAML::NodeType::Map);
-    for (const auto& assignment : overrides) overridden.push_back(apply_override(root, assignment));
+    for (std::size_t i = 0; i < overrides.size(); ++i) {
+        overridden.push_back(apply_override(root, overrides[i]));
+        // The user's --set options (a sweep point's own come after them, and replace them on purpose). A key
+        // inside a section set earlier refines it; the same key again, or its section, would discard the earlier.
+        for (std::size_t earlier = 0; with_sweep && earlier < i; ++earlier)
+            if (within(overridden[earlier], overridden[i]))
+                throw UserError({"--set " + overrides[i], 0, 0, overridden[i]}, "it replaces what --set " + overrides[earlier] + " sets, which would be lost",
+                                "keep one of them, or write both in one --set (e.g. --set \"customers={count: 5000, opportunist_share: 0.2}\")");
+    }
     const Reader reader(name, std::move(overridden));
     LoadedScenario loaded{read_spec(reader, root, base_dir), {}, {}, std::string(text), name, base_dir, overrides};
     loaded.resolved_yaml = resolved_yaml(loaded.spec);
@@ -1045,9 +1057,10 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
                     std::string fix = e.fix();
                     if (loaded.sweep.method == "random" || loaded.sweep.method == "latin_hypercube")
                         if (e.problem().starts_with(whole_number_expected)) fix = "add integer: true to its range, to sample whole numbers";
-                    reader.fail(sweep_parameter_node(root["sweep"], loaded.sweep.method, p, parameters[k]), e.where().key_path,
-                                "at point " + std::to_string(p) + " (" + parameters[k] + " = " + loaded.sweep.points[static_cast<std::size_t>(p)][k] + "): " + e.problem(),
-                                fix);
+                    const auto [node, written_at] = sweep_parameter(root["sweep"], loaded.sweep.method, p, parameters[k]);
+                    throw UserError(reader.where(node, e.where().key_path, written_at),
+                                    "at point " + std::to_string(p) + " (" + parameters[k] + " = " + loaded.sweep.points[static_cast<std::size_t>(p)][k] + "): " + e.problem(),
+                                    fix);
                 }
             // Elsewhere (an event past a swept number of steps, say): the point's values, where and what, and its fix.
             reader.fail(root["sweep"], "sweep", "point " + std::to_string(p) + " (" + join(point) + ") is not a valid scenario: " +
@@ -1061,7 +1074,8 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
         if (firm_names(spec) != scenario_firms) {
             const auto& parameters = loaded.sweep.parameters;
             const auto firms = std::find_if(parameters.begin(), parameters.end(), [](const std::string& k) { return within(k, "firms"); });
-            reader.fail(sweep_parameter_node(root["sweep"], loaded.sweep.method, p, firms == parameters.end() ? parameters.front() : *firms), "sweep",
+            const auto [node, written_at] = sweep_parameter(root["sweep"], loaded.sweep.method, p, firms == parameters.end() ? parameters.front() : *firms);
+            throw UserError(reader.where(node, "sweep", written_at),
                         "point " + std::to_string(p) + " has the firms " + join(firm_names(spec)) + ", not " + join(scenario_firms) +
                             " as the scenario: a sweep's runs must have the same firms",
                         "sweep the firms' settings (e.g. firms[0].control_customers), not their names, number or copies");

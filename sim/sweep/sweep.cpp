@@ -400,6 +400,11 @@ std::string describe_sweep(const std::string& outdir) {
 
 io::LoadedScenario prepare_sweep(const SweepOptions& options) {
     auto scenario = io::load_scenario_file(options.scenario, options.overrides);
+    for (const auto& assignment : options.overrides)
+        for (const auto& parameter : scenario.sweep.parameters)
+            if (const auto set = assignment.substr(0, assignment.find('=')); io::within(set, parameter) || io::within(parameter, set))
+                throw UserError({"--set " + assignment, 0, 0, set}, "the sweep varies " + parameter + ": every run would take the sweep's value, not this one",
+                                "remove this --set, or take " + parameter + " out of the sweep");
     io::check_sweep_fits_in_memory(scenario, options.jobs, options.threads_per_run);
     const fs::path outdir(options.outdir);
     const auto stored = outdir / "scenario.yaml";

@@ -173,6 +173,26 @@ TEST_CASE("--set overrides go through the same validation") {
     CHECK_THAT(e.fix(), Catch::Contains("did you mean 'steps'"));
     e = error_of(two_firms, {"no equals sign"});
     CHECK_THAT(e.problem(), Catch::Contains("key.path=value"));
+
+    // A key set twice, or a key and then the section holding it, would lose the earlier --set: refused.
+    e = error_of(two_firms, {"customers.count=100", "customers.count=200"});
+    CHECK(e.where().file == "--set customers.count=200");
+    CHECK_THAT(e.problem(), Catch::Contains("replaces what --set customers.count=100 sets"));
+    CHECK_THAT(error_of(two_firms, {"customers.count=100", "customers={count: 5}"}).problem(), Catch::Contains("--set customers.count=100"));
+    // A section and then a key inside it refines it; distinct keys are independent.
+    const auto refined = load_scenario_text(two_firms, "o.yaml", {"firms[0]={name: A, price: 2}", "firms[0].margin=0.4", "firms[1].price=4"}).spec;
+    CHECK(refined.firms[0].price == 2);
+    CHECK(refined.firms[0].margin == 0.4);
+    CHECK(refined.firms[1].price == 4);
+
+    // A sweep given by --set: its errors are the --set's, not at a line of the file (its nodes have none there).
+    e = error_of(two_firms, {"sweep={grid: {'firms[0].trust_first': [0.1, 2]}}"});
+    CHECK(e.where().file == "--set sweep");
+    CHECK(e.where().line == 0);
+    CHECK_THAT(e.problem(), Catch::Contains("at point 1"));
+    e = error_of(two_firms + "sweep: {replicates: 2}\n", {"sweep.points=[{'firms[0].nope': 1}]"});
+    CHECK(e.where().file == "--set sweep.points");
+    CHECK(e.where().line == 0);
 }
 
 TEST_CASE("errors name the file, line, column, key path and a fix") {

@@ -375,6 +375,24 @@ TEST_CASE("a sweep runs, resumes without redoing finished runs, and refuses a ch
     CHECK_THROWS_AS(sweep::prepare_sweep(options), UserError);
 }
 
+TEST_CASE("a sweep refuses a --set of a parameter it varies, which every run would ignore") {
+    TempDir dir;
+    auto options = options_for(dir.path, "sweep:\n  grid: {'firms[0].trust_first': [0.1, 0.9]}\n");
+    for (const auto* assignment : {"firms[0].trust_first=0.5", "firms[0]={name: A}"}) {
+        options.overrides = {assignment};
+        try {
+            sweep::prepare_sweep(options);
+            FAIL("a sweep took --set " << assignment);
+        } catch (const UserError& e) {
+            CHECK(e.where().file == std::string("--set ") + assignment);
+            CHECK_THAT(e.problem(), Catch::Contains("the sweep varies firms[0].trust_first"));
+        }
+    }
+    CHECK_FALSE(fs::exists(options.outdir));
+    options.overrides = {"firms[1].trust_first=0.5"};
+    CHECK(sweep::prepare_sweep(options).spec.firms[1].trust_first == 0.5);
+}
+
 TEST_CASE("a sweep refuses a directory holding other files, and starts in an empty one") {
     TempDir dir;
     auto options = options_for(dir.path, "sweep:\n  grid: {'firms[0].trust_first': [0.1, 0.9]}\n");

@@ -123,6 +123,12 @@ def test_shards_together_equal_the_whole(scenario, reference, tmp_path):
     assert_same_results(tmp_path / "sharded.h5", reference)
 
 
+def test_a_set_of_a_swept_parameter_is_refused(scenario, tmp_path):
+    result = trustsim("sweep", scenario, "-o", tmp_path / "out", "--set", "customers.opportunist_share=0.2", check=False)
+    assert result.returncode == 1 and "the sweep varies customers.opportunist_share" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_resuming_with_a_changed_scenario_is_refused(scenario, reference):
     outdir = reference.parent / "reference"
     result = trustsim("sweep", scenario, "-o", outdir, "--set", "customers.count=2000", check=False)
@@ -150,13 +156,15 @@ def test_slurm_scripts_are_written_without_submitting(scenario, tmp_path):
 
 
 def test_slurm_tasks_ask_for_the_memory_of_the_largest_run(scenario, tmp_path):
-    def requested(name: str, *options) -> str:
+    def requested(name: str, *options, scenario=scenario) -> str:
         trustsim("sweep", scenario, "-o", tmp_path / name, "--slurm", *options)
         return re.search(r"^#SBATCH --mem=(\S+)$", (tmp_path / name / "slurm" / "sweep.sbatch").read_text(), re.M).group(1)
 
     small, large = requested("small"), requested("large", "--set", "customers.count=1000000")
     # The points' sizes count, not the scenario's own when every point replaces it.
-    assert requested("points", "--set", "customers.count=1000000", "--set", "sweep={replicates: 1, grid: {customers.count: [1000, 2000]}}") == small
+    replaced = tmp_path / "replaced.yaml"
+    replaced.write_text(SWEEP.replace("count: 3000", "count: 1000000"))
+    assert requested("points", "--set", "sweep={replicates: 1, grid: {customers.count: [1000, 2000]}}", scenario=replaced) == small
     # About 190 bytes a customer at mean degree 8, a quarter more, and the process's own 64 MiB.
     assert small.endswith("M") and large.endswith("M") and 64 < int(small[:-1]) < 100 and 200 < int(large[:-1]) < 400
     assert requested("given", "--mem", "8G") == "8G"

@@ -56,6 +56,8 @@ SweepRun sweep_run(const LoadedScenario& scenario, std::int64_t run);
 // The scenario of one run of a sweep: the base scenario with the point's values and the run's seed.
 LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run);
 
+// Whether key path `inner` is `outer` or lies inside it (outer.key..., outer[i]...).
+bool within(const std::string& inner, const std::string& outer);
 // Memory for people: "150 MiB", "1.6 GiB".
 std::string memory_text(double bytes);
 // Refuses, up front, a scenario whose run on `threads` threads would not fit in this machine's memory.
