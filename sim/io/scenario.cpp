@@ -988,23 +988,29 @@ std::vector<std::string> firm_names(const ModelSpec& spec) {
     return names;
 }
 
-// Loads one scenario; with_sweep also reads the sweep section and checks that every point loads.
+// What a load is for: a scenario as given (its sweep read, every point checked, the --set options the
+// user's), a run of its sweep (resolved, for the run's file), or the check of a sweep point (the spec only).
+enum class Loading { scenario, sweep_run, point_check };
+
 LoadedScenario load(std::string_view text, const std::string& name, const std::vector<std::string>& overrides, const std::string& base_dir,
-                    bool with_sweep) {
+                    Loading purpose) {
+    const bool with_sweep = purpose == Loading::scenario;
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
         throw UserError({name, 0, 0, ""}, "the scenario is empty", "start from scenarios/baseline.yaml");
     Node root;
     try {
-        std::istringstream stream{std::string(text)};
-        YAML::Parser parser(stream);
-        ExpandedSize size;
-        while (size.documents <= 1 && parser.HandleNextDocument(size)) {}  // stop at a second document
-        if (size.documents > 1)
-            throw UserError({name, 0, 0, ""}, "the file holds more than one YAML document",
-                            "keep one scenario per file: remove '---' separators and check the indentation of the top-level keys");
-        if (size.total > max_yaml_nodes)
-            throw UserError({name, 0, 0, ""}, "the scenario expands to more than " + std::to_string(max_yaml_nodes) + " YAML nodes (through nested aliases)",
-                            "remove the aliases (*name) that repeat large anchors; a scenario needs a few hundred nodes");
+        if (with_sweep) {  // once: a sweep's runs and points read the same text again
+            std::istringstream stream{std::string(text)};
+            YAML::Parser parser(stream);
+            ExpandedSize size;
+            while (size.documents <= 1 && parser.HandleNextDocument(size)) {}  // stop at a second document
+            if (size.documents > 1)
+                throw UserError({name, 0, 0, ""}, "the file holds more than one YAML document",
+                                "keep one scenario per file: remove '---' separators and check the indentation of the top-level keys");
+            if (size.total > max_yaml_nodes)
+                throw UserError({name, 0, 0, ""}, "the scenario expands to more than " + std::to_string(max_yaml_nodes) + " YAML nodes (through nested aliases)",
+                                "remove the aliases (*name) that repeat large anchors; a scenario needs a few hundred nodes");
+        }
         root = YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
         std::string line, error_line;
@@ -1039,7 +1045,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
     }
     const Reader reader(name, std::move(overridden));
     LoadedScenario loaded{read_spec(reader, root, base_dir), {}, {}, std::string(text), name, base_dir, overrides};
-    loaded.resolved_yaml = resolved_yaml(loaded.spec);
+    if (purpose != Loading::point_check) loaded.resolved_yaml = resolved_yaml(loaded.spec);
     if (!with_sweep) return loaded;
     loaded.sweep = read_sweep(reader, root["sweep"], static_cast<std::uint64_t>(loaded.spec.simulation.seed), base_dir);
     const auto scenario_firms = firm_names(loaded.spec);  // a sweep's runs share one list of firms (a merged file has one)
@@ -1048,7 +1054,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
         for (auto& o : point_overrides(loaded.sweep, p)) point.push_back(std::move(o));
         ModelSpec spec;
         try {
-            spec = load(text, name, point, base_dir, false).spec;
+            spec = load(text, name, point, base_dir, Loading::point_check).spec;
         } catch (const UserError& e) {
             // A bad parameter is reported where the sweep names it, with the value this point gave it.
             const auto& parameters = loaded.sweep.parameters;
@@ -1088,7 +1094,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
 
 LoadedScenario load_scenario_text(std::string_view text, const std::string& name, const std::vector<std::string>& overrides,
                                   const std::string& base_dir) {
-    return load(text, name, overrides, base_dir, true);
+    return load(text, name, overrides, base_dir, Loading::scenario);
 }
 
 SweepRun sweep_run(const LoadedScenario& scenario, std::int64_t run) {
@@ -1104,7 +1110,7 @@ LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run) 
     auto overrides = scenario.overrides;
     for (auto& o : point_overrides(scenario.sweep, r.point)) overrides.push_back(std::move(o));
     overrides.push_back("simulation.seed=" + std::to_string(r.seed));
-    return load(scenario.text, scenario.name, overrides, scenario.base_dir, false);
+    return load(scenario.text, scenario.name, overrides, scenario.base_dir, Loading::sweep_run);
 }
 
 LoadedScenario load_scenario_file(const std::string& path, const std::vector<std::string>& overrides) {
