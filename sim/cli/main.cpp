@@ -36,7 +36,17 @@ using namespace trustsim;
 enum ExitCode { ok = 0, user_error = 1, usage_error = 2, internal_error = 3, interrupted = 130 };
 
 std::atomic<int> stop_signal{0};
-extern "C" void request_stop(int signal) { stop_signal = signal; }
+
+// The first signal asks for a clean stop, at the end of the step or run under way (not during the
+// construction of a large market, which takes seconds); a second one stops at once. Only
+// async-signal-safe calls here.
+extern "C" void request_stop(int signal) {
+    const auto say = [](std::string_view text) { [[maybe_unused]] const auto n = ::write(STDERR_FILENO, text.data(), text.size()); };
+    if (stop_signal.exchange(signal) == 0) return say("\ntrustsim: stopping cleanly; a second signal stops at once\n");
+    if (const char* temporary = io::temporary_output_path()) ::unlink(temporary);
+    say("trustsim: stopped at once; no output written (a sweep keeps its finished runs)\n");
+    ::_exit(interrupted);
+}
 bool stop_requested() { return stop_signal != 0; }
 
 // Commands that write results stop cleanly, removing their temporary files, on Ctrl-C, kill, and the hangup

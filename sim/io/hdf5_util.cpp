@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -188,10 +189,18 @@ void Appender::write(const void* rows, hsize_t count) {
     written_ += count;
 }
 
+namespace {
+std::atomic<const char*> current_temporary{nullptr};  // a command writes one output at a time
+static_assert(std::atomic<const char*>::is_always_lock_free);
+}  // namespace
+
 TemporaryOutput::TemporaryOutput(std::string output, bool overwrite)
-    : output_(std::move(output)), path_(output_ + ".tmp." + std::to_string(::getpid())), overwrite_(overwrite) {}
+    : output_(std::move(output)), path_(output_ + ".tmp." + std::to_string(::getpid())), overwrite_(overwrite) {
+    current_temporary = path_.c_str();
+}
 
 TemporaryOutput::~TemporaryOutput() {
+    current_temporary = nullptr;
     std::error_code ignored;  // the message that matters is the one that brought us here
     if (!kept_) std::filesystem::remove(path_, ignored);
 }
@@ -213,6 +222,7 @@ void TemporaryOutput::move_into_place() {
     const int result = overwrite_ ? std::rename(path_.c_str(), output_.c_str()) : rename_no_replace(path_.c_str(), output_.c_str());
     const int error = errno;
     kept_ = true;  // in place, or (if the rename failed) left where the message says
+    current_temporary = nullptr;
     if (result == 0) return;
     if (error == EEXIST)
         throw UserError({output_, 0, 0, ""}, "the output file appeared while this one was written (another run given the same name?) and was left as it is",
@@ -222,3 +232,7 @@ void TemporaryOutput::move_into_place() {
 }
 
 }  // namespace trustsim::io::h5
+
+namespace trustsim::io {
+const char* temporary_output_path() noexcept { return h5::current_temporary.load(); }
+}  // namespace trustsim::io

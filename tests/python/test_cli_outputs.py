@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import h5py
 import numpy as np
@@ -123,4 +124,23 @@ def test_sigterm_leaves_no_output(scenario, tmp_path):
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130
     assert "interrupted" in stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_second_signal_stops_at_once_even_while_the_market_is_built(scenario, tmp_path):
+    """The first signal waits for the step under way, and building millions of customers' network takes
+    seconds before the first; a second stops at once, leaving no file."""
+    process = subprocess.Popen([str(binary()), "run", str(scenario), "-o", str(tmp_path / "big.h5"), "-q", "--set", "customers.count=5000000",
+                                "--set", "network={type: barabasi_albert, mean_degree: 10}"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while not list(tmp_path.iterdir()) and time.time() < deadline:
+        time.sleep(0.01)  # until the output's temporary file exists: the market is being built
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    sent = time.time()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert time.time() - sent < 1, "the second signal did not stop the run at once"
+    assert "stopped at once" in stderr
     assert os.listdir(tmp_path) == []

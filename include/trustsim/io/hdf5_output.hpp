@@ -24,6 +24,10 @@ struct OutputOptions {
 // force), and its directory exists and is writable. Checked before any work, so a mistyped -o costs nothing.
 void check_output_file(const std::string& output, bool force);
 
+// The temporary file an output is being written to now (a run's or a merge's; nullptr if none), for a
+// signal handler that must exit at once to remove. Safe to call from a handler (a lock-free atomic).
+const char* temporary_output_path() noexcept;
+
 class Hdf5Recorder final : public Recorder {
 public:
     // Throws UserError as check_output_file does.
