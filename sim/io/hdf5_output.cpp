@@ -344,7 +344,10 @@ std::string describe_output(const std::string& path) {
     const h5::Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (file.get() < 0) throw UserError(where, "cannot open the HDF5 file: it is truncated or damaged", "produce it again with `trustsim run`");
     const auto format = read_string_attribute(file, "format");
-    if (!format) throw UserError(where, "an HDF5 file, but not a TrustSim output (it has no 'format' attribute)", "give a file written by `trustsim run`");
+    if (!format)
+        throw UserError(where, H5Aexists(file, "format") > 0 ? "an HDF5 file, but not a TrustSim output (its 'format' attribute is " + attribute_text(file, "format") + ", not one text)"
+                                                             : "an HDF5 file, but not a TrustSim output (it has no 'format' attribute)",
+                        "give a file written by `trustsim run`");
     if (*format != output_format_name && *format != "trustsim-sweep")
         throw UserError(where, "an HDF5 file of format '" + *format + "', not a TrustSim output", "give a file written by `trustsim run`");
     const auto file_version = H5Aexists(file, "format_version") > 0 ? attribute_text(file, "format_version") : "?";

@@ -6,9 +6,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -220,10 +223,16 @@ private:
 
 constexpr std::uint64_t max_yaml_nodes = 1'000'000;  // a scenario has hundreds; far more is a mistake or an attack
 
+// Edge lists read while loading a scenario, by path and customer count (their ids are checked against
+// it): a sweep's points mostly share one, which is then read once, not once per point.
+using EdgeLists = std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const std::vector<Edge>>>;
+
 // Reads one YAML tree; knows the file name and which key paths came from --set, for messages.
 class Reader {
 public:
-    Reader(std::string file, std::vector<std::string> overridden) : file_(std::move(file)), overridden_(std::move(overridden)) {}
+    Reader(std::string file, std::vector<std::string> overridden, EdgeLists& edge_lists)
+        : file_(std::move(file)), overridden_(std::move(overridden)), edge_lists_(&edge_lists) {}
+    EdgeLists& edge_lists() const { return *edge_lists_; }
 
     // `written_at`: the path of the node in the tree, when the message names another (a sweep's parameter).
     SourceLocation where(const Node& node, const std::string& path, const std::string& written_at = {}) const {
@@ -400,6 +409,7 @@ public:
 private:
     std::string file_;
     std::vector<std::string> overridden_;
+    EdgeLists* edge_lists_;
 };
 
 // Applies "a.b[0].c=value" to the tree; the value is parsed as YAML, so lists and maps are allowed too.
@@ -540,8 +550,16 @@ NetworkSpec read_network(const Reader& r, const Node& node, std::int64_t custome
         if (!fs::exists(path))
             r.fail(node["file"], "network.file", "there is no edge list at '" + path.string() + "'",
                    "check the path; a relative path is read from the scenario's folder");
+        if (!fs::is_regular_file(path))  // a pipe would be empty the second time; a device may never end
+            r.fail(node["file"], "network.file", "'" + path.string() + "' is not a regular file (a pipe or a device?): every run of a sweep reads it again",
+                   "write the edges to a file and name it");
         network.file = path.string();
-        network.edges = std::make_shared<const std::vector<Edge>>(read_edge_list(network.file, customers));
+        auto& edges = r.edge_lists()[{network.file, customers}];
+        if (!edges) edges = std::make_shared<const std::vector<Edge>>(read_edge_list(network.file, customers));
+        if (edges->empty())
+            r.fail(node["file"], "network.file", "the edge list '" + path.string() + "' holds no edges",
+                   "check the file (two customer ids per line); for a market without word of mouth write network: {type: none}");
+        network.edges = edges;
     }
     return network;
 }
@@ -993,8 +1011,10 @@ std::vector<std::string> firm_names(const ModelSpec& spec) {
 enum class Loading { scenario, sweep_run, point_check };
 
 LoadedScenario load(std::string_view text, const std::string& name, const std::vector<std::string>& overrides, const std::string& base_dir,
-                    Loading purpose) {
+                    Loading purpose, EdgeLists* points_edge_lists = nullptr) {
     const bool with_sweep = purpose == Loading::scenario;
+    EdgeLists own_edge_lists;
+    auto& edge_lists = points_edge_lists ? *points_edge_lists : own_edge_lists;
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
         throw UserError({name, 0, 0, ""}, "the scenario is empty", "start from scenarios/baseline.yaml");
     Node root;
@@ -1043,7 +1063,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
                 throw UserError({"--set " + overrides[i], 0, 0, overridden[i]}, "it replaces what --set " + overrides[earlier] + " sets, which would be lost",
                                 "keep one of them, or write both in one --set (e.g. --set \"customers={count: 5000, opportunist_share: 0.2}\")");
     }
-    const Reader reader(name, std::move(overridden));
+    const Reader reader(name, std::move(overridden), edge_lists);
     LoadedScenario loaded{read_spec(reader, root, base_dir), {}, {}, std::string(text), name, base_dir, overrides};
     if (purpose != Loading::point_check) loaded.resolved_yaml = resolved_yaml(loaded.spec);
     if (!with_sweep) return loaded;
@@ -1054,7 +1074,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
         for (auto& o : point_overrides(loaded.sweep, p)) point.push_back(std::move(o));
         ModelSpec spec;
         try {
-            spec = load(text, name, point, base_dir, Loading::point_check).spec;
+            spec = load(text, name, point, base_dir, Loading::point_check, &edge_lists).spec;
         } catch (const UserError& e) {
             // A bad parameter is reported where the sweep names it, with the value this point gave it.
             const auto& parameters = loaded.sweep.parameters;
@@ -1115,16 +1135,22 @@ LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run) 
 
 LoadedScenario load_scenario_file(const std::string& path, const std::vector<std::string>& overrides) {
     std::error_code error;
-    const auto size = fs::file_size(path, error);
-    if (error) throw UserError({path, 0, 0, ""}, "cannot read the scenario file: " + error.message(), "check the path");
-    if (size > max_scenario_bytes)
-        throw UserError({path, 0, 0, ""}, "the scenario file is " + std::to_string(size >> 20) + " MiB, far larger than any scenario",
-                        "check that this is the scenario (networks go in a separate edge-list file)");
+    if (!fs::exists(path, error)) throw UserError({path, 0, 0, ""}, "there is no scenario file here", "check the path");
+    if (fs::is_directory(path, error)) throw UserError({path, 0, 0, ""}, "this is a folder, not a scenario file", "name the scenario file, e.g. scenarios/baseline.yaml");
+    // Read, not sized first: a pipe (--scenario <(...)) has no size; at most one byte past the limit is read.
+    errno = 0;
     std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) throw UserError({path, 0, 0, ""}, "cannot read the scenario file", "check its permissions");
-    return load_scenario_text(text.str(), path, overrides, fs::path(path).parent_path().string());
+    if (!in) throw UserError({path, 0, 0, ""}, std::string("cannot read the scenario file: ") + std::strerror(errno), "check its permissions");
+    std::string text;
+    std::array<char, 1 << 16> chunk{};
+    while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+        text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+        if (text.size() > max_scenario_bytes)
+            throw UserError({path, 0, 0, ""}, "the scenario file is larger than " + std::to_string(max_scenario_bytes >> 20) + " MiB, far larger than any scenario",
+                            "check that this is the scenario (networks go in a separate edge-list file)");
+    }
+    if (in.bad()) throw UserError({path, 0, 0, ""}, "cannot read the scenario file", "check the file and its permissions");
+    return load_scenario_text(text, path, overrides, fs::path(path).parent_path().string());
 }
 
 std::string memory_text(double bytes) {

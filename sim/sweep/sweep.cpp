@@ -246,7 +246,12 @@ std::vector<std::string> run_logs(const std::string& outdir) {
     const auto dir = fs::path(outdir) / "results";
     if (fs::is_directory(dir))
         for (const auto& entry : fs::directory_iterator(dir))
-            if (entry.path().extension() == ".tsr") logs.push_back(entry.path().string());
+            if (entry.path().extension() == ".tsr") {
+                if (!entry.is_regular_file())
+                    throw UserError({entry.path().string(), 0, 0, ""}, "this is not a run log, though named like one (a folder?)",
+                                    "move it out of results/, which holds the sweep's run logs only");
+                logs.push_back(entry.path().string());
+            }
     std::sort(logs.begin(), logs.end());
     return logs;
 }
@@ -286,19 +291,24 @@ RunLog::RunLog(const std::string& path) : path_(path) {
         throw UserError({path, 0, 0, ""}, std::string("cannot lock the run log: ") + std::strerror(error),
                         "put the sweep on a file system with locks (a Lustre mount needs the flock option), e.g. the cluster's scratch");
     }
-    // Copies of this log left by a writer killed while making one (below): only the lock's holder makes them.
-    // Harmless if they stay (readers take *.tsr only), so a failure to remove them is not an error.
-    const auto copy_prefix = fs::path(path).filename().string() + ".tmp.";
-    std::error_code ignored;
-    for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path(), ignored))
-        if (entry.path().filename().string().starts_with(copy_prefix)) fs::remove(entry.path(), ignored);
-    const auto scan = scan_log(path, [](RunResult&&) {});
-    if (!scan.damaged.empty()) {  // truncating to the intact prefix would lose the records after the damage
-        const int copy = copy_intact_records(path, scan);
+    try {  // the destructor, which closes the log, does not run if the constructor throws
+        // Copies of this log left by a writer killed while making one (below): only the lock's holder makes them.
+        // Harmless if they stay (readers take *.tsr only), so a failure to remove them is not an error.
+        const auto copy_prefix = fs::path(path).filename().string() + ".tmp.";
+        std::error_code ignored;
+        for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path(), ignored))
+            if (entry.path().filename().string().starts_with(copy_prefix)) fs::remove(entry.path(), ignored);
+        const auto scan = scan_log(path, [](RunResult&&) {});
+        if (!scan.damaged.empty()) {  // truncating to the intact prefix would lose the records after the damage
+            const int copy = copy_intact_records(path, scan);
+            ::close(fd_);
+            fd_ = copy;
+        } else if (scan.end < fs::file_size(path) && ::ftruncate(fd_, static_cast<off_t>(scan.end)) != 0) {
+            throw UserError({path, 0, 0, ""}, std::string("cannot drop the partial record at the end: ") + std::strerror(errno), "check the file is writable");
+        }
+    } catch (...) {
         ::close(fd_);
-        fd_ = copy;
-    } else if (scan.end < fs::file_size(path) && ::ftruncate(fd_, static_cast<off_t>(scan.end)) != 0) {
-        throw UserError({path, 0, 0, ""}, std::string("cannot drop the partial record at the end: ") + std::strerror(errno), "check the file is writable");
+        throw;
     }
     last_sync_ = now_seconds();
 }

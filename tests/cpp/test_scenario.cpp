@@ -2,10 +2,15 @@
 // place (file, line, column, key path) and a fix, before anything runs.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <thread>
 
 #include "support.hpp"
 #include "trustsim/io/scenario.hpp"
@@ -18,6 +23,16 @@ namespace {
 const std::string two_firms = "firms:\n  - name: A\n  - name: B\n";
 
 // The UserError a scenario text raises (fails the test if it loads).
+UserError load_error(const std::filesystem::path& path) {
+    try {
+        load_scenario_file(path.string());
+    } catch (const UserError& e) {
+        return e;
+    }
+    FAIL("loaded " << path);
+    throw std::logic_error("unreachable");
+}
+
 UserError error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
     try {
         load_scenario_text(text, "test.yaml", overrides);
@@ -403,8 +418,38 @@ TEST_CASE("scenario files and edge lists are read from disk") {
     CHECK(missing.where().file == (dir / "path.yaml").string());
     CHECK(missing.where().line == 5);
     CHECK_THAT(missing.problem(), Catch::Contains("no edge list at") && Catch::Contains("nowhere.txt"));
-    CHECK_THROWS_AS(load_scenario_file((dir / "missing.yaml").string()), UserError);
+    // A list without edges (a wrong or truncated file), and a device or pipe, which a sweep's runs could not read again.
+    std::ofstream(dir / "comments.txt") << "# nothing but comments\n\n";
+    CHECK_THAT(network_error("comments.txt").problem(), Catch::Contains("holds no edges"));
+    CHECK_THAT(network_error("comments.txt").fix(), Catch::Contains("network: {type: none}"));
+    CHECK_THAT(network_error("/dev/null").problem(), Catch::Contains("not a regular file"));
+    CHECK_THAT(load_error(dir / "missing.yaml").problem(), Catch::Contains("no scenario file"));
+    CHECK_THAT(load_error(dir).problem(), Catch::Contains("a folder, not a scenario file"));
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a scenario is read from a pipe, up to the size limit") {
+    const auto read_from = [](const std::string& command) {
+        const auto pipe = std::filesystem::temp_directory_path() / ("trustsim_fifo_" + std::to_string(::getpid()));
+        REQUIRE(::mkfifo(pipe.c_str(), 0600) == 0);
+        std::thread writer([&] { std::system((command + " > " + pipe.string()).c_str()); });
+        std::optional<LoadedScenario> loaded;
+        std::optional<UserError> error;
+        try {
+            loaded = load_scenario_file(pipe.string());
+        } catch (const UserError& e) {
+            error = e;
+        }
+        writer.join();  // a writer cut off by the reader's close ends with SIGPIPE
+        std::filesystem::remove(pipe);
+        return std::pair(loaded, error);
+    };
+    const auto [scenario, none] = read_from("printf 'firms: [{name: A}]\\ncustomers: {count: 30}\\n'");
+    REQUIRE(scenario);
+    CHECK(scenario->spec.customers.count == 30);
+    const auto [nothing, too_large] = read_from("head -c 20000000 /dev/zero");
+    REQUIRE(too_large);
+    CHECK_THAT(too_large->problem(), Catch::Contains("larger than 16 MiB"));
 }
 
 TEST_CASE("every scenario in the catalogue is valid") {

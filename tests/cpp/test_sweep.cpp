@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <set>
@@ -424,6 +425,24 @@ TEST_CASE("a manifest that cannot be written leaves no temporary file and names 
     }
     for (const auto& entry : fs::directory_iterator(options.outdir))
         CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+}
+
+TEST_CASE("a folder in results/ named like a run log is refused by name, not an internal error") {
+    TempDir dir;
+    const auto options = options_for(dir.path, "sweep:\n  replicates: 2\n");
+    REQUIRE(run_all(options));
+    const auto folder = fs::path(options.outdir) / "results" / "copy.tsr";
+    fs::create_directories(folder);
+    for (const auto& attempt : std::vector<std::function<void()>>{[&] { sweep::read_results(options.outdir); },
+                                                                   [&] { sweep::merge(options.outdir, (dir.path / "m.h5").string(), false); }}) {
+        try {
+            attempt();
+            FAIL("a folder was taken for a run log");
+        } catch (const UserError& e) {
+            CHECK(e.where().file == folder.string());
+            CHECK_THAT(e.fix(), Catch::Contains("move it out of results/"));
+        }
+    }
 }
 
 TEST_CASE("merge refuses an unfinished sweep") {

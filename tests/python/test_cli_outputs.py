@@ -94,6 +94,7 @@ def test_info_on_arrays_where_single_values_belong(tmp_path, real_run):
         f.attrs["format"] = np.array(["trustsim-run"] * 3000, dtype=h5py.string_dtype())
     result = trustsim("info", arrays, check=False)
     assert result.returncode == 1 and "not a TrustSim output" in result.stderr, result.stderr
+    assert "its 'format' attribute is (an array of" in result.stderr, result.stderr
 
 
 def test_a_full_disk_leaves_no_file(scenario, tmp_path):
