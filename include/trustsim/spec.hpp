@@ -257,6 +257,12 @@ struct ModelSpec {
     NetworkSpec network{};
     RecordSpec record{};
     std::vector<Event> events{};  // sorted by step, stable in file order
+
+    std::vector<std::string> firm_names() const {
+        std::vector<std::string> names;
+        for (const auto& f : firms) names.push_back(f.name);
+        return names;
+    }
 };
 
 }  // namespace trustsim

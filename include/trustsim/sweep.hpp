@@ -86,6 +86,9 @@ bool execute_runs(const io::LoadedScenario& scenario, const SweepOptions& option
                   std::int64_t total, const NextRun& next, const std::function<bool()>& stop);
 // Rewrites OUTDIR/manifest.csv with each run's status; returns the number of finished runs.
 std::int64_t write_manifest(const io::LoadedScenario& scenario, const std::string& outdir);
+// What a sweep command says when it ends: how many of the runs are finished, and what to do next (run it
+// again if `stopped`, or merge). A task of the job array `--slurm` wrote is told what its submitter can do.
+std::string sweep_outcome(std::int64_t done, std::int64_t runs, const std::string& outdir, bool stopped, bool slurm_task = false);
 
 // Whether `path` is, or lies under, an entry a sweep writes in `outdir`: its scenario, manifest, run logs or
 // SLURM scripts. Other names in `outdir` are free (the SLURM merge job writes OUTDIR/sweep.h5).

@@ -206,14 +206,8 @@ int run_sweep(SweepCommand command, const std::string& binary) {
     // A task of the job array that `trustsim sweep --slurm` wrote (its script sets the variable): its command
     // is the script's, not the user's.
     const bool slurm_task = std::getenv("TRUSTSIM_SLURM_TASK") != nullptr;
-    if (!finished)
-        return stopped("", std::to_string(done) + " of " + std::to_string(scenario.sweep.runs()) + " runs are finished and kept. " +
-                               (slurm_task ? "Run the `trustsim sweep --slurm --submit` command that submitted this task again: it submits the tasks with runs left."
-                                           : "Run the same command again to finish the sweep."));
-    if (!options.quiet)
-        std::cout << options.outdir << ": " << done << " of " << scenario.sweep.runs() << " runs finished"
-                  << (done == scenario.sweep.runs() && !slurm_task ? "; merge them with: trustsim merge " + options.outdir + " -o sweep.h5" : std::string())
-                  << "\n";
+    if (!finished) return stopped("", sweep::sweep_outcome(done, scenario.sweep.runs(), options.outdir, true, slurm_task));
+    if (!options.quiet) std::cout << sweep::sweep_outcome(done, scenario.sweep.runs(), options.outdir, false, slurm_task) << "\n";
     return ok;
 }
 

@@ -81,12 +81,10 @@ int mpi_sweep(const sweep::SweepOptions& options, const std::function<bool()>& s
     MPI_Win_free(&window);
     if (rank == 0) {
         const auto done = sweep::write_manifest(scenario, options.outdir);
-        const auto runs = std::to_string(done) + " of " + std::to_string(scenario.sweep.runs()) + " runs";
         if (!all_finished && any_stopped)
-            std::cerr << "trustsim: interrupted; " << runs << " are finished and kept. Run the same command again to finish the sweep.\n";
+            std::cerr << "trustsim: interrupted; " << sweep::sweep_outcome(done, scenario.sweep.runs(), options.outdir, true) << "\n";
         else if (!options.quiet)
-            std::cout << options.outdir << ": " << runs << " finished"
-                      << (done == scenario.sweep.runs() ? "; merge them with: trustsim merge " + options.outdir + " -o sweep.h5" : std::string()) << "\n";
+            std::cout << sweep::sweep_outcome(done, scenario.sweep.runs(), options.outdir, false) << "\n";
     }
     MPI_Finalize();
     return all_finished ? 0 : any_stopped ? 130 : 1;  // 130 as for a local sweep stopped by a signal

@@ -118,9 +118,7 @@ void Hdf5Recorder::begin(const ModelSpec& spec, const CustomerDispositions& disp
     w.attribute(root, "employees", static_cast<std::int64_t>(d.employees));
     w.text(root, "scenario", d.options.scenario_yaml, "the resolved scenario: every value this run used");
 
-    std::vector<std::string> names;
-    for (const auto& f : spec.firms) names.push_back(f.name);
-    w.strings(w.group(root, "firms"), "name", names, "firm names, in the order of every firm axis");
+    w.strings(w.group(root, "firms"), "name", spec.firm_names(), "firm names, in the order of every firm axis");
 
     const auto customers = w.group(root, "customers");
     w.dataset(customers, "propensity_to_trust", {d.customers}, dispositions.propensity.data(), "each customer's propensity to trust, pi");
@@ -313,7 +311,7 @@ std::string attribute_text(hid_t object, const char* name) {
 }
 
 // The names in /firms/name, if the file has them as variable-length strings (a sweep file has none).
-std::optional<std::vector<std::string>> firm_names(hid_t file) {
+std::optional<std::vector<std::string>> stored_firm_names(hid_t file) {
     if (H5Lexists(file, "firms", H5P_DEFAULT) <= 0 || H5Lexists(file, "firms/name", H5P_DEFAULT) <= 0) return std::nullopt;
     const h5::Handle dataset(H5Dopen2(file, "firms/name", H5P_DEFAULT), H5Dclose);
     const h5::Handle type(H5Dget_type(dataset), H5Tclose);
@@ -363,7 +361,7 @@ std::string describe_output(const std::string& path) {
                     return 0;
                 },
                 &out);
-    if (const auto names = firm_names(file)) {
+    if (const auto names = stored_firm_names(file)) {
         out << "\nfirms:";
         for (const auto& name : *names) out << " " << name;
         out << "\n";

@@ -103,21 +103,24 @@ void Writer::write_dataset(hid_t parent, const std::string& name, const std::vec
     if (!unit.empty()) attribute(dataset, "unit", std::string(unit));
 }
 
+Handle Writer::utf8_string_type() const {
+    Handle type(check(H5Tcopy(H5T_C_S1), "cannot make a string type"), H5Tclose);
+    check(H5Tset_size(type, H5T_VARIABLE), "cannot make a string type");
+    check(H5Tset_cset(type, H5T_CSET_UTF8), "cannot make a string type");
+    return type;
+}
+
 void Writer::strings(hid_t parent, const std::string& name, const std::vector<std::string>& values, std::string_view description,
                      std::vector<hsize_t> dims) {
     if (dims.empty()) dims = {values.size()};
-    const Handle type(check(H5Tcopy(H5T_C_S1), "cannot make a string type"), H5Tclose);
-    check(H5Tset_size(type, H5T_VARIABLE), "cannot make a string type");
-    check(H5Tset_cset(type, H5T_CSET_UTF8), "cannot make a string type");
+    const auto type = utf8_string_type();
     std::vector<const char*> pointers;
     for (const auto& v : values) pointers.push_back(v.c_str());
     write_dataset(parent, name, dims, type, pointers.data(), description, {});
 }
 
 void Writer::text(hid_t parent, const std::string& name, const std::string& value, std::string_view description) {
-    const Handle type(check(H5Tcopy(H5T_C_S1), "cannot make a string type"), H5Tclose);
-    check(H5Tset_size(type, H5T_VARIABLE), "cannot make a string type");
-    check(H5Tset_cset(type, H5T_CSET_UTF8), "cannot make a string type");
+    const auto type = utf8_string_type();
     const Handle space(check(H5Screate(H5S_SCALAR), "cannot describe " + name), H5Sclose);
     const Handle dataset(check(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "cannot create " + name), H5Dclose);
     const char* pointer = value.c_str();
@@ -126,9 +129,7 @@ void Writer::text(hid_t parent, const std::string& name, const std::string& valu
 }
 
 void Writer::attribute(hid_t object, const std::string& name, const std::string& value) {
-    const Handle type(check(H5Tcopy(H5T_C_S1), "cannot make a string type"), H5Tclose);
-    check(H5Tset_size(type, H5T_VARIABLE), "cannot make a string type");
-    check(H5Tset_cset(type, H5T_CSET_UTF8), "cannot make a string type");
+    const auto type = utf8_string_type();
     const char* pointer = value.c_str();
     write_attribute(object, name, type, &pointer);
 }

@@ -79,6 +79,7 @@ private:
     void write_dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims, hid_t type, const void* data,
                        std::string_view description, std::string_view unit);
     void write_attribute(hid_t object, const std::string& name, hid_t type, const void* value);
+    Handle utf8_string_type() const;  // variable-length, as h5py reads back into str
 
     std::string shown_as_;
     Handle file_;

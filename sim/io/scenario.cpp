@@ -607,8 +607,8 @@ std::vector<Event> read_events(const Reader& r, const Node& node, const ModelSpe
         const auto firm_name = r.text(item["firm"], child_path(path, "firm"));
         const auto found = std::find_if(spec.firms.begin(), spec.firms.end(), [&](const FirmSpec& f) { return f.name == firm_name; });
         if (found == spec.firms.end()) {
-            std::vector<std::string_view> names;
-            for (const auto& f : spec.firms) names.push_back(f.name);
+            const auto owned = spec.firm_names();
+            const std::vector<std::string_view> names(owned.begin(), owned.end());
             const bool copied = std::any_of(names.begin(), names.end(), [&](std::string_view name) { return name == firm_name + "-1"; });
             r.fail(item["firm"], child_path(path, "firm"), "no firm is named '" + firm_name + "'",
                    copied ? "'" + firm_name + "' has copies, named " + firm_name + "-1, " + firm_name + "-2, ...: name one of them"
@@ -707,21 +707,24 @@ void emit_fields(YAML::Emitter& out, const T& source) {
     }
 }
 
-void emit_distribution(YAML::Emitter& out, std::string_view name, const Distribution& d) {
-    out << YAML::Key << std::string(name) << YAML::Value << YAML::Flow << YAML::BeginMap;
-    switch (d.kind) {
-        case Distribution::Kind::beta:
-            out << YAML::Key << "dist" << YAML::Value << "beta" << YAML::Key << "a" << YAML::Value << format_number(d.a) << YAML::Key << "b"
-                << YAML::Value << format_number(d.b);
-            break;
-        case Distribution::Kind::uniform:
-            out << YAML::Key << "dist" << YAML::Value << "uniform" << YAML::Key << "low" << YAML::Value << format_number(d.a) << YAML::Key
-                << "high" << YAML::Value << format_number(d.b);
-            break;
-        case Distribution::Kind::constant:
-            out << YAML::Key << "dist" << YAML::Value << "constant" << YAML::Key << "value" << YAML::Value << format_number(d.a);
-            break;
+// How a kind of distribution is written: its name and the keys of its parameters a and b (none for constant's b).
+struct DistributionKeys {
+    const char *dist, *a, *b;
+};
+DistributionKeys keys_of(Distribution::Kind kind) {
+    switch (kind) {
+        case Distribution::Kind::beta: return {"beta", "a", "b"};
+        case Distribution::Kind::uniform: return {"uniform", "low", "high"};
+        case Distribution::Kind::constant: return {"constant", "value", nullptr};
     }
+    throw InternalError("unknown distribution kind");
+}
+
+void emit_distribution(YAML::Emitter& out, std::string_view name, const Distribution& d) {
+    const auto keys = keys_of(d.kind);
+    out << YAML::Key << std::string(name) << YAML::Value << YAML::Flow << YAML::BeginMap;
+    out << YAML::Key << "dist" << YAML::Value << keys.dist << YAML::Key << keys.a << YAML::Value << format_number(d.a);
+    if (keys.b) out << YAML::Key << keys.b << YAML::Value << format_number(d.b);
     out << YAML::EndMap;
 }
 
@@ -765,12 +768,8 @@ std::string reference_table(std::string_view title, const T& defaults, const std
 }
 
 std::string distribution_text(const Distribution& d) {
-    switch (d.kind) {
-        case Distribution::Kind::beta: return "beta(" + format_number(d.a) + ", " + format_number(d.b) + ")";
-        case Distribution::Kind::uniform: return "uniform(" + format_number(d.a) + ", " + format_number(d.b) + ")";
-        case Distribution::Kind::constant: return format_number(d.a);
-    }
-    return {};
+    const auto keys = keys_of(d.kind);
+    return keys.b ? std::string(keys.dist) + "(" + format_number(d.a) + ", " + format_number(d.b) + ")" : format_number(d.a);
 }
 
 std::string disposition_rows(const Dispositions& d, std::string_view who) {
@@ -1000,12 +999,6 @@ std::vector<Edge> read_edge_list(const std::string& path, std::int64_t customers
 
 namespace {
 
-std::vector<std::string> firm_names(const ModelSpec& spec) {
-    std::vector<std::string> names;
-    for (const auto& firm : spec.firms) names.push_back(firm.name);
-    return names;
-}
-
 // What a load is for: a scenario as given (its sweep read, every point checked, the --set options the
 // user's), a run of its sweep (resolved, for the run's file), or the check of a sweep point (the spec only).
 enum class Loading { scenario, sweep_run, point_check };
@@ -1068,7 +1061,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
     if (purpose != Loading::point_check) loaded.resolved_yaml = resolved_yaml(loaded.spec);
     if (!with_sweep) return loaded;
     loaded.sweep = read_sweep(reader, root["sweep"], static_cast<std::uint64_t>(loaded.spec.simulation.seed), base_dir);
-    const auto scenario_firms = firm_names(loaded.spec);  // a sweep's runs share one list of firms (a merged file has one)
+    const auto scenario_firms = loaded.spec.firm_names();  // a sweep's runs share one list of firms (a merged file has one)
     for (std::int64_t p = 0; p < static_cast<std::int64_t>(loaded.sweep.points.size()); ++p) {
         auto point = overrides;
         for (auto& o : point_overrides(loaded.sweep, p)) point.push_back(std::move(o));
@@ -1097,12 +1090,12 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
             auto& lists = loaded.sweep.point_edge_lists;
             if (std::none_of(lists.begin(), lists.end(), [&](const auto& list) { return list.first == file; })) lists.emplace_back(file, spec.network.edges);
         }
-        if (firm_names(spec) != scenario_firms) {
+        if (spec.firm_names() != scenario_firms) {
             const auto& parameters = loaded.sweep.parameters;
             const auto firms = std::find_if(parameters.begin(), parameters.end(), [](const std::string& k) { return within(k, "firms"); });
             const auto [node, written_at] = sweep_parameter(root["sweep"], loaded.sweep.method, p, firms == parameters.end() ? parameters.front() : *firms);
             throw UserError(reader.where(node, "sweep", written_at),
-                        "point " + std::to_string(p) + " has the firms " + join(firm_names(spec)) + ", not " + join(scenario_firms) +
+                        "point " + std::to_string(p) + " has the firms " + join(spec.firm_names()) + ", not " + join(scenario_firms) +
                             " as the scenario: a sweep's runs must have the same firms",
                         "sweep the firms' settings (e.g. firms[0].control_customers), not their names, number or copies");
         }

@@ -118,9 +118,7 @@ std::optional<MergedSweep> merge(const std::string& outdir, const std::string& o
         w.attribute(root, "seed", static_cast<std::uint64_t>(scenario.spec.simulation.seed));
         w.text(root, "scenario", scenario.text, "the resolved scenario and its sweep section");
 
-        std::vector<std::string> names;
-        for (const auto& f : scenario.spec.firms) names.push_back(f.name);
-        w.strings(w.group(root, "firms"), "name", names, "firm names, in the order of the firm axis");
+        w.strings(w.group(root, "firms"), "name", scenario.spec.firm_names(), "firm names, in the order of the firm axis");
 
         std::vector<std::int64_t> run_id(runs), point(runs), replicate(runs);
         std::vector<std::uint64_t> seed(runs);

@@ -511,6 +511,15 @@ std::int64_t write_manifest(const io::LoadedScenario& scenario, const std::strin
     return finished;
 }
 
+std::string sweep_outcome(std::int64_t done, std::int64_t runs, const std::string& outdir, bool stopped, bool slurm_task) {
+    const auto counted = std::to_string(done) + " of " + std::to_string(runs) + " runs";
+    if (stopped)
+        return counted + " are finished and kept. " +
+               (slurm_task ? "Run the `trustsim sweep --slurm --submit` command that submitted this task again: it submits the tasks with runs left."
+                           : "Run the same command again to finish the sweep.");
+    return outdir + ": " + counted + " finished" + (done == runs && !slurm_task ? "; merge them with: trustsim merge " + outdir + " -o sweep.h5" : "");
+}
+
 // "0-3,5,7-9": SLURM's --array list of the given increasing indices.
 std::string index_ranges(const std::vector<std::int64_t>& indices) {
     std::string text;
