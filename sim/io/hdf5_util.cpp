@@ -201,9 +201,9 @@ TemporaryOutput::TemporaryOutput(std::string output, bool overwrite)
 }
 
 TemporaryOutput::~TemporaryOutput() {
-    current_temporary = nullptr;
     std::error_code ignored;  // the message that matters is the one that brought us here
     if (!kept_) std::filesystem::remove(path_, ignored);
+    current_temporary = nullptr;  // after the removal: a signal meanwhile still finds the file to remove
 }
 
 namespace {
