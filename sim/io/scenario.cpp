@@ -908,7 +908,15 @@ SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed, cons
             if (!item.second.IsSequence() || item.second.size() == 0)
                 r.fail(item.second, child_path(path, sweep.parameters.back()), "expected a non-empty list of values", "write [value, value, ...]");
             axes.emplace_back();
-            for (const auto& value : item.second) axes.back().push_back(YAML::Dump(value));
+            for (std::size_t i = 0; i < item.second.size(); ++i) {
+                auto value = YAML::Dump(item.second[i]);
+                if (const auto earlier = std::find(axes.back().begin(), axes.back().end(), value); earlier != axes.back().end())
+                    r.fail(item.second[i], child_path(path, sweep.parameters.back()),
+                           "the value " + value + " appears twice (items " + std::to_string(earlier - axes.back().begin()) + " and " + std::to_string(i) +
+                               "): its runs would repeat those of the first, bit for bit (a replicate's seed is the same at every point)",
+                           "remove one; for more runs of each point raise sweep.replicates");
+                axes.back().push_back(std::move(value));
+            }
         }
         double size = 1;
         for (const auto& axis : axes) size *= static_cast<double>(axis.size());
@@ -916,6 +924,7 @@ SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed, cons
         sweep.points = cartesian(axes);
     } else if (sweep.method == "points") {
         if (!body.IsSequence() || body.size() == 0) r.fail(body, path, "expected a list of points", "e.g. points: [{trust_first: 0.5}, ...]");
+        std::map<std::vector<std::string>, std::size_t> seen;  // each point's values, to the first point that has them
         for (std::size_t p = 0; p < body.size(); ++p) {
             const auto point_path = index_path(path, p);
             if (!body[p].IsMap()) r.fail(body[p], point_path, "expected a mapping of parameters to values", "write {key.path: value, ...}");
@@ -927,6 +936,10 @@ SweepSpec read_sweep(const Reader& r, const Node& node, std::uint64_t seed, cons
                 values.push_back(YAML::Dump(item.second));
             }
             if (keys != sweep.parameters) r.fail(body[p], point_path, "every point must set the same parameters, in the same order, as the first", "add or reorder keys");
+            if (const auto [earlier, added] = seen.try_emplace(values, p); !added)
+                r.fail(body[p], point_path,
+                       "this point is point " + std::to_string(earlier->second) + " again: its runs would repeat that point's, bit for bit (a replicate's seed is the same at every point)",
+                       "remove one; for more runs of each point raise sweep.replicates");
             sweep.points.push_back(std::move(values));
         }
     } else {

@@ -173,6 +173,13 @@ TEST_CASE("a sweep refuses parameters it would ignore, set twice, or that change
     CHECK_THAT(problem("sweep:\n  grid:\n    customers: [{count: 100}]\n    customers.count: [300]\n"),
                Catch::Contains("'customers.count' and 'customers' overlap"));
     CHECK_THAT(problem("sweep:\n  grid:\n    firms[0]: [{name: A}]\n    firms[0].price: [3]\n"), Catch::Contains("overlap"));
+    // A value or a point given twice: a replicate's seed is the same at every point, so its runs would repeat.
+    CHECK_THAT(problem("sweep:\n  grid:\n    customers.opportunist_share: [0.1, 0.2, 0.1]\n"),
+               Catch::StartsWith("sweep.yaml:8:45:") && Catch::Contains("the value 0.1 appears twice (items 0 and 2)") && Catch::Contains("sweep.replicates"));
+    CHECK_THAT(problem("sweep:\n  points:\n    - {customers.count: 100}\n    - {customers.count: 300}\n    - {customers.count: 100}\n"),
+               Catch::StartsWith("sweep.yaml:10:7: sweep.points[2]:") && Catch::Contains("point 0 again"));
+    CHECK(load("sweep:\n  points:\n    - {customers.count: 100, customers.opportunist_share: 0.1}\n    - {customers.count: 100, customers.opportunist_share: 0.2}\n")
+              .sweep.points.size() == 2);
     // A merged sweep has one list of firms: no point may change their names, number or copies.
     CHECK_THAT(problem("sweep:\n  grid:\n    firms[0].copies: [1, 3]\n"),
                Catch::Contains("point 1 has the firms A-1, A-2, A-3, B, not A, B") && Catch::Contains("not their names, number or copies"));
