@@ -87,7 +87,7 @@ struct EmployeeSpec {
 struct AdaptiveControl {
     bool enabled = false;
     std::int64_t window = 4;
-    double threshold = 0.05;
+    double threshold = 0.1;  // above an all-honest market's losses (0.08 at the default honesty), below 5% opportunists' (0.12)
     double raise = 0.1;
     double relax = 0.01;
     double floor = 0.0;

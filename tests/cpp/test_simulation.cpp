@@ -142,6 +142,21 @@ TEST_CASE("a policy event changes the firm's policy from its step on") {
     CHECK(run[19].at(0, Metric::control_customers) == Approx(0.75));
 }
 
+TEST_CASE("adaptive control at its defaults reacts to opportunists, not to honest customers' lapses") {
+    // Over 5 seeds: mean kappa_C over 60 steps of 5,000 customers, with none and with 15% opportunists.
+    const auto mean_control = [](double opportunists, std::uint64_t seed) {
+        auto spec = small_spec(1, 5000, 60);
+        spec.simulation.seed = static_cast<std::int64_t>(seed);
+        spec.customers.opportunist_share = opportunists;
+        spec.firms[0].adaptive_control.enabled = true;
+        return total(run_steps(spec), 0, Metric::control_customers) / 60;
+    };
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+        CHECK(mean_control(0.0, seed) < 0.02);  // an all-honest market loses 0.08 per unit revenue, under the threshold of 0.1
+        CHECK(mean_control(0.15, seed) > 0.3);  // 15% opportunists: 0.2
+    }
+}
+
 TEST_CASE("a policy event switches adaptive control on and off") {
     auto spec = small_spec(1, 2000, 30);
     spec.customers.opportunist_share = 0.5;  // fraud far above the threshold while it is on
