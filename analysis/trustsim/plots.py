@@ -17,7 +17,7 @@ import pandas as pd
 import xarray as xr
 import yaml
 
-from .io import PathLike, open_histograms, open_run
+from .io import PathLike, open_histograms, open_run, open_sweep
 from .stats import check_metric, interval, long_run_label, select_firm, summarize_replicates, summary
 
 LABELS = {"trust": "trust of own customers", "share": "market share", "nps": "NPS of buyers", "profit": "profit per step",
@@ -123,7 +123,7 @@ def _tick(value) -> str:
     return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
 
 
-def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit", firm: Union[int, str] = 0, tail: float = 0.1, ax=None):
+def plot_sweep_heatmap(sweep: Union[xr.Dataset, PathLike], x: str, y: str, metric: str = "profit", firm: Union[int, str] = 0, tail: float = 0.1, ax=None):
     """Long-run `metric` (stats.long_run, mean across replicates) over two swept parameters, e.g. control
     level x opportunist share: for money (profit, revenue, ...) the cumulative sum over the whole run, for
     NPS that of all the buyers of the last `tail` of the steps, for other metrics their mean over those
@@ -133,7 +133,10 @@ def plot_sweep_heatmap(sweep: xr.Dataset, x: str, y: str, metric: str = "profit"
 
     The sweep must be a grid over x and y alone: other swept parameters are to be fixed first (e.g.
     sweep.where(sweep["firms[0].trust_first"] == 0, drop=True)), and sampled designs (random, Latin
-    hypercube) are better drawn as a scatter of summarize_replicates' table; a ValueError says which."""
+    hypercube) are better drawn as a scatter of summarize_replicates' table; a ValueError says which.
+    `sweep` is a sweep dataset (open_sweep) or the path of its directory or merged file."""
+    if not isinstance(sweep, xr.Dataset):
+        sweep = open_sweep(sweep)
     parameters = list(sweep.attrs.get("parameters", []))
     for axis in (x, y):
         if axis not in parameters:

@@ -121,6 +121,8 @@ def bass_diffusion(media: float, contagion: float, steps: int) -> np.ndarray:
 def interval(values: np.ndarray, axis: int = 0, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean, standard deviation (n - 1) and the Student-t interval of the mean along `axis`, ignoring NaN.
     The interval is NaN where fewer than two values are finite."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence is a probability between 0 and 1, e.g. 0.95 for a 95% interval; got {confidence!r}")
     values = np.asarray(values, dtype=float)
     n = np.sum(np.isfinite(values), axis=axis)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
@@ -238,7 +240,8 @@ def summarize_differences(sweep: Union[xr.Dataset, PathLike], baseline: Mapping[
     parameter: {"firms[0].control_customers": 0} compares each control level with no control at the same
     opportunist share. The differences are paired: replicate r of every point runs with the same seed
     (common random numbers), so this interval is far narrower than one from the two points' own intervals.
-    Points whose baseline is not in the sweep are left out; a ValueError says when none has one. `sweep` is
+    Points whose baseline is not in the sweep are left out, with a warning naming them; a ValueError says
+    when none has one. `sweep` is
     a sweep dataset (open_sweep) or the path of its directory or merged file."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     if not isinstance(sweep, xr.Dataset):
@@ -259,6 +262,13 @@ def summarize_differences(sweep: Union[xr.Dataset, PathLike], baseline: Mapping[
                                      suffixes=("", "_baseline"))
     if pairs.empty:
         raise ValueError("no point has a baseline point with the same values of the other swept parameters in this sweep")
+    if left_out := sorted(set(runs["point"]) - set(pairs["point"])):
+        example = runs[runs["point"] == left_out[0]].iloc[0]
+        warnings.warn(f"{len(left_out)} of {runs['point'].nunique()} points have no baseline point (the values of {', '.join(baseline)} given, "
+                      f"the point's own of {', '.join(others)}) and are left out: points {', '.join(map(str, left_out[:10]))}"
+                      f"{', ...' if len(left_out) > 10 else ''}; point {left_out[0]} has "
+                      f"{', '.join(f'{p} = {example[p]!r}' for p in others)}. Give those parameters in `baseline` too to compare "
+                      "every point with one baseline point", UserWarning, stacklevel=2)
     rows = []
     for metric in metrics:
         values = long_run(sweep, metric, tail).transpose("run", "firm").values

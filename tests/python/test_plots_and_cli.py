@@ -203,6 +203,13 @@ def test_summarize_differences_errors():
         trustsim.summarize_differences(sweep, {"a": 0.5})
     with pytest.raises(ValueError, match="unknown metric 'profits'"):
         trustsim.summarize_differences(sweep, {"a": 0}, "profits")
+    with pytest.raises(ValueError, match=r"confidence is a probability between 0 and 1, e\.g\. 0\.95 .* got 95"):
+        trustsim.summarize_differences(sweep, {"a": 0}, confidence=95)
+    # A point without its baseline (a = 0 at its own b) is left out, and said to be: here point 3 (a = 1, b = 1).
+    without = sweep.where(sweep["point"] != 1, drop=True)
+    with pytest.warns(UserWarning, match=r"1 of 3 points have no baseline point .* points 3; point 3 has b = 1\.0"):
+        table = trustsim.summarize_differences(without, {"a": 0}, "profit")
+    assert list(table["point"]) == [0, 2]
 
 
 def test_plot_timeseries_of_one_sweep_point():

@@ -161,6 +161,9 @@ def test_sweep_heatmap(sweep_dir, tmp_path):
     ax = trustsim.plot_sweep_heatmap(trustsim.open_sweep(sweep_dir), "firms[0].control_customers", "customers.opportunist_share", "profit")
     ax.figure.savefig(tmp_path / "h.png")
     assert (tmp_path / "h.png").stat().st_size > 5000
+    # A path, as every summary takes: the same picture.
+    from_path = trustsim.plot_sweep_heatmap(sweep_dir, "firms[0].control_customers", "customers.opportunist_share", "profit")
+    np.testing.assert_array_equal(from_path.images[0].get_array(), ax.images[0].get_array())
 
 
 def test_unfinished_directory_lists_missing_runs(sweep_dir, tmp_path):
