@@ -106,7 +106,7 @@ def plot_trust_heatmap(histograms: xr.DataArray, firm: Union[int, str] = 0, ax=N
     step_edges = np.concatenate([[steps[0] - gaps[0] / 2], steps[:-1] + np.diff(steps) / 2, [steps[-1] + gaps[-1] / 2]])
     mesh = ax.pcolormesh(step_edges, edges, shares.values.T, cmap="viridis", shading="flat")
     ax.figure.colorbar(mesh, ax=ax, label="share of customers")
-    ax.set_title(f"trust in {h['firm'].values}")
+    ax.set_title(f"all customers' trust in {h['firm'].values}")  # not only its own customers', as the trust metric is
     ax.set_xlabel("step (week)")
     ax.set_ylabel("trust")
     return ax

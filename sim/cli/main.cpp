@@ -120,6 +120,8 @@ int run(const RunOptions& options) {
     const std::string output =
         options.output.empty() ? std::filesystem::path(options.scenario).stem().string() + ".h5" : options.output;
 
+    if (std::error_code error; std::filesystem::equivalent(output, options.scenario, error))
+        throw UserError({output, 0, 0, ""}, "the output is the scenario file itself", "choose another name with -o, e.g. -o run.h5");
     io::Hdf5Recorder file(io::OutputOptions{output, options.force, scenario.resolved_yaml,
                                             static_cast<std::uint64_t>(scenario.spec.simulation.seed)});
     SummaryRecorder summary;
@@ -257,7 +259,7 @@ int run_lab(const LabCommand& command) {
 int validate(const std::string& path, const std::vector<std::string>& overrides, bool resolved) {
     const auto scenario = io::load_scenario_file(path, overrides);
     if (resolved) {
-        std::cout << scenario.resolved_yaml;
+        std::cout << scenario.resolved_yaml << scenario.sweep.resolved_yaml;  // the sweep's section, if it has one
         return ok;
     }
     const auto& spec = scenario.spec;

@@ -73,6 +73,9 @@ void check_output_file(const std::string& output, bool force) {
     const std::string directory = path.has_parent_path() ? path.parent_path().string() : ".";
     std::error_code error;
     if (fs::is_directory(path, error)) throw UserError(where, "the output is a directory", "give a file name, e.g. -o run.h5");
+    if (const auto extension = path.extension(); extension == ".yaml" || extension == ".yml")  // even with --force: a scenario's name
+        throw UserError(where, "the output is named like a scenario (" + extension.string() + "), and would be an HDF5 file",
+                        "name it " + fs::path(path).replace_extension(".h5").string());
     if (fs::exists(path, error) && !force)
         throw UserError(where, "the output file already exists", "pass --force to overwrite it, or choose another name with -o");
     if (fs::exists(directory, error) && !fs::is_directory(directory, error))

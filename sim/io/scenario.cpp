@@ -324,7 +324,9 @@ public:
     }
 
     std::string text(const Node& node, const std::string& path) const {
-        if (!node.IsScalar()) fail(node, path, "expected text, got " + describe(node), "write a plain string");
+        if (!node.IsScalar())
+            fail(node, path, "expected text, got " + describe(node),
+                 node.IsMap() ? "put text holding ': ' (or starting with '{', '[' or '-') in quotes, e.g. \"50% off: now\"" : "write a plain string");
         return node.Scalar();
     }
 
@@ -1156,6 +1158,8 @@ LoadedScenario load_scenario_file(const std::string& path, const std::vector<std
                             "check that this is the scenario (networks go in a separate edge-list file)");
     }
     if (in.bad()) throw UserError({path, 0, 0, ""}, "cannot read the scenario file", "check the file and its permissions");
+    if (text.starts_with("\x89HDF\r\n\x1a\n"))
+        throw UserError({path, 0, 0, ""}, "this is an HDF5 file (a result?), not a scenario", "give the scenario's YAML file; `trustsim info " + path + "` describes a result");
     return load_scenario_text(text, path, overrides, fs::path(path).parent_path().string());
 }
 

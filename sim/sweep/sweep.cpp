@@ -185,6 +185,15 @@ void write_atomically(const fs::path& path, const std::string& content, fs::perm
     throw UserError({path.string(), 0, 0, ""}, "cannot write: " + error.message(), "check the directory is writable and the disk has space");
 }
 
+// The command that merges a finished sweep into a file beside its directory (out/rq/ -> out/rq.h5).
+std::string merge_command(const std::string& outdir) {
+    auto directory = fs::path(outdir);
+    if (!directory.has_filename()) directory = directory.parent_path();  // a trailing slash
+    const auto name = directory.filename();
+    const auto merged = name.empty() || name == "." || name == ".." ? fs::path("sweep.h5") : fs::path(directory).concat(".h5");
+    return "trustsim merge " + outdir + " -o " + merged.string();
+}
+
 std::string csv_field(const std::string& text) {
     if (text.find_first_of(",\"\n") == std::string::npos) return text;
     std::string quoted = "\"";
@@ -403,7 +412,7 @@ std::string describe_sweep(const std::string& outdir) {
         out << " (" << unstarted << " points have none finished yet)";
     out << "\n";
     for (const auto& d : damage) out << "warning: " << d << "\n";
-    out << (left == 0 ? "every run is finished: trustsim merge " + outdir + " -o sweep.h5\n"
+    out << (left == 0 ? "every run is finished: " + merge_command(outdir) + "\n"
                       : "to finish it: the same `trustsim sweep` command again (with --slurm --submit on a cluster)\n");
     return out.str();
 }
@@ -517,7 +526,7 @@ std::string sweep_outcome(std::int64_t done, std::int64_t runs, const std::strin
         return counted + " are finished and kept. " +
                (slurm_task ? "Run the `trustsim sweep --slurm --submit` command that submitted this task again: it submits the tasks with runs left."
                            : "Run the same command again to finish the sweep.");
-    return outdir + ": " + counted + " finished" + (done == runs && !slurm_task ? "; merge them with: trustsim merge " + outdir + " -o sweep.h5" : "");
+    return outdir + ": " + counted + " finished" + (done == runs && !slurm_task ? "; merge them with: " + merge_command(outdir) : "");
 }
 
 // "0-3,5,7-9": SLURM's --array list of the given increasing indices.

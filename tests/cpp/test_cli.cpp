@@ -242,7 +242,7 @@ TEST_CASE("info on a sweep directory says how far it has got") {
     auto r = run("info " + sweep);
     CHECK(r.status == 0);
     CHECK(r.output == sweep + ": a sweep (grid) of 2 points x 2 replicates = 4 runs\nfinished: 4 runs (local 4)\nto run: 0 runs\n"
-                              "every run is finished: trustsim merge " + sweep + " -o sweep.h5\n");
+                              "every run is finished: trustsim merge " + sweep + " -o " + sweep + ".h5\n");
     fs::remove(sweep + "/results/local.tsr");  // as if nothing had run
     r = run("info " + sweep);
     CHECK_THAT(r.output, Catch::Contains("finished: 0 runs\nto run: 4 runs (2 points have none finished yet)"));
@@ -318,4 +318,32 @@ TEST_CASE("the key reference in docs/scenario-format.md is what `trustsim keys` 
     const auto documented = text.substr(begin + 20, end - begin - 20);
     INFO("regenerate the reference with: trustsim keys");
     CHECK(documented == r.output);
+}
+
+TEST_CASE("an output named like a scenario, or the scenario itself, is refused even with --force; a result is not a scenario") {
+    TempDir dir;
+    fs::copy_file(source_dir() + "/scenarios/baseline.yaml", dir / "s.txt");
+    auto r = run("run " + (dir / "s.txt") + " -o " + (dir / "s.txt") + " --force" + small);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("the output is the scenario file itself"));
+    CHECK(contents(dir / "s.txt") == contents(source_dir() + "/scenarios/baseline.yaml"));
+    r = run("run " + (dir / "s.txt") + " -o " + (dir / "out.yaml") + " --force" + small);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("named like a scenario (.yaml)") && Catch::Contains("name it " + (dir / "out.h5")));
+    CHECK(run("run " + (dir / "s.txt") + " -o " + (dir / "out.h5") + small).status == 0);
+    r = run("run " + (dir / "out.h5") + " -o " + (dir / "again.h5"));
+    CHECK(r.status == 1);
+    CHECK_THAT(r.output, Catch::Contains("this is an HDF5 file (a result?), not a scenario") && Catch::Contains("trustsim info"));
+    CHECK_THAT(run("validate " + (dir / "s.txt") + " --set 'description=50% off: now'").output, Catch::Contains("in quotes, e.g. \"50% off: now\""));
+}
+
+TEST_CASE("validate --resolved keeps a sweep's section: the resolved text validates to the same run table") {
+    TempDir dir;
+    const auto scenario = source_dir() + "/scenarios/crossover.yaml";
+    const auto resolved = run("validate " + scenario + " --resolved");
+    REQUIRE(resolved.status == 0);
+    CHECK_THAT(resolved.output, Catch::Contains("\nsweep:\n"));
+    std::ofstream(dir / "resolved.yaml") << resolved.output;
+    const auto table = [](const std::string& validated) { return validated.substr(validated.find("\nsweep: ")); };
+    CHECK(table(run("validate " + (dir / "resolved.yaml")).output) == table(run("validate " + scenario).output));
 }
