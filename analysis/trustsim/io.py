@@ -222,12 +222,13 @@ def _intact_end(data: bytes, offset: int) -> int | None:
     return end if int(np.frombuffer(data, "<u4", 1, end - 4)[0]) == zlib.crc32(data[offset : end - 4]) else None
 
 
-def _read_logs(directory: Path, metrics: list[int]) -> dict[int, tuple[np.ndarray, float]]:
+def _read_logs(directory: Path, metrics: list[int]) -> tuple[dict[int, tuple[np.ndarray, float]], list[str]]:
     """Every intact record of a sweep directory's logs: run -> (values (steps, firms, metrics) of the given
-    metric indices, wall seconds). Only those values are copied out, so a log's bytes are released once read.
-    Damaged bytes are skipped up to the next intact record, with a warning; bad bytes at the end are a torn
-    record, as a killed writer leaves it (its run is not finished), not damage."""
+    metric indices, wall seconds), and where bytes were damaged. Only those values are copied out, so a log's
+    bytes are released once read. Damaged bytes are skipped up to the next intact record; bad bytes at the
+    end are a torn record, as a killed writer leaves it (its run is not finished), not damage."""
     runs: dict[int, tuple[np.ndarray, float]] = {}
+    damage: list[str] = []
     for log in sorted((directory / "results").glob("*.tsr")):
         data = log.read_bytes()
         offset = intact = 0  # intact: where the last intact record ends
@@ -237,15 +238,14 @@ def _read_logs(directory: Path, metrics: list[int]) -> dict[int, tuple[np.ndarra
                 offset = data.find(_MAGIC_BYTES, offset + 1)  # -1 if there is none: the rest is a torn record
                 continue
             if offset > intact:
-                warnings.warn(f"{log}: bytes {intact}-{offset - 1} are damaged and were skipped; runs recorded only there are missing",
-                              stacklevel=3)
+                damage.append(f"{log}: bytes {intact}-{offset - 1} are damaged and were skipped")
             header = np.frombuffer(data, _HEADER, 1, offset)[0]
             if int(header["run"]) not in runs:
                 shape = (int(header["steps"]), int(header["firms"]), len(METRICS))
                 values = np.frombuffer(data, "<f8", shape[0] * shape[1] * shape[2], offset + _HEADER.itemsize).reshape(shape)
                 runs[int(header["run"])] = (values[..., metrics], float(header["wall_seconds"]))  # a copy: `data` is not kept
             offset = intact = end
-    return runs
+    return runs, damage
 
 
 def _parameter_coords(names: list[str], values: list[list[str]]) -> dict[str, np.ndarray]:
@@ -320,11 +320,14 @@ def open_sweep(path: PathLike, metrics: Union[str, list[str], None] = None) -> x
         header, rows = rows[0], rows[1:]
         names = header[4:-2]
         wanted = metrics or list(METRICS)
-        logs = _read_logs(path, [METRICS.index(m) for m in wanted])
+        logs, damage = _read_logs(path, [METRICS.index(m) for m in wanted])
         done = [row for row in rows if int(row[0]) in logs]
+        missing = [int(r[0]) for r in rows if int(r[0]) not in logs]
+        for place in damage:  # a resumed sweep may have run the damaged runs again into another log
+            warnings.warn(place + ("; runs recorded only there are missing" if missing else "; every run is recorded intact, so none is missing"),
+                          stacklevel=2)
         if not done:
             raise FormatError(f"{path}: no finished runs yet")
-        missing = [int(r[0]) for r in rows if int(r[0]) not in logs]
         run = np.array([int(r[0]) for r in done])
         wall_seconds = np.array([logs[r][1] for r in run])
         # (run, step, firm, metric); runs shorter than the longest are padded with NaN, as in a merged file

@@ -116,6 +116,9 @@ int run(const RunOptions& options) {
         std::cerr << "trustsim: note: this scenario has a sweep of " << scenario.sweep.runs()
                   << " runs; `run` runs its base scenario once (use `trustsim sweep` for the sweep)\n";
     const int threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+    if (const int cores = omp_get_num_procs(); threads > cores && !options.quiet)
+        std::cerr << "trustsim: note: --threads " << threads << " on " << cores << " cores; threads waiting for a core slow the run down "
+                  << "(results are not affected). For the fastest run use --threads " << cores << ".\n";
     io::check_fits_in_memory(scenario, threads);
     const std::string output =
         options.output.empty() ? std::filesystem::path(options.scenario).stem().string() + ".h5" : options.output;
@@ -192,11 +195,11 @@ int run_sweep(SweepCommand command, const std::string& binary) {
 #endif
     }
     const auto scenario = sweep::prepare_sweep(options);
-    if (const int cores = omp_get_num_procs(); std::int64_t{options.jobs} * options.threads_per_run > cores)
+    const auto pending = sweep::pending_runs(scenario, options);
+    if (const int cores = omp_get_num_procs(); !pending.empty() && std::int64_t{options.jobs} * options.threads_per_run > cores)
         std::cerr << "trustsim: note: --jobs " << options.jobs << " x --threads-per-run " << options.threads_per_run << " threads on " << cores
                   << " cores; threads waiting for a core slow every run down (results are not affected). For the fastest sweep use "
                      "--jobs " << cores << " --threads-per-run 1.\n";
-    const auto pending = sweep::pending_runs(scenario, options);
     std::size_t taken = 0;  // execute_runs serialises calls to next
     const sweep::NextRun next = [&]() -> std::optional<std::int64_t> {
         if (taken >= pending.size()) return std::nullopt;

@@ -80,12 +80,13 @@ std::optional<MergedSweep> merge(const std::string& outdir, const std::string& o
     const auto& sweep = scenario.sweep;
     std::vector<std::string> damage;
     const auto results = read_results(outdir, &damage);  // where each run's record is; values are read when they are written
-    for (const auto& d : damage) std::cerr << "trustsim: warning: " << d << "; runs recorded only there are missing\n";
-
     std::vector<const RunResult*> by_run(static_cast<std::size_t>(sweep.runs()), nullptr);
     for (const auto& r : results)
         if (r.run >= 0 && r.run < sweep.runs()) by_run[static_cast<std::size_t>(r.run)] = &r;
     const auto missing = std::count(by_run.begin(), by_run.end(), nullptr);
+    for (const auto& d : damage)  // a resumed sweep may have run the damaged runs again into another log
+        std::cerr << "trustsim: " << (missing > 0 ? "warning: " + d + "; runs recorded only there are missing"
+                                                  : "note: " + d + "; every run is recorded intact, so none is missing") << "\n";
     if (missing > 0)
         throw UserError({outdir, 0, 0, ""}, std::to_string(missing) + " of " + std::to_string(sweep.runs()) + " runs are not finished",
                         "run the same `trustsim sweep` command again to finish them (or wait for the sweep's running tasks), then merge");

@@ -467,7 +467,7 @@ bool execute_runs(const io::LoadedScenario& scenario, const SweepOptions& option
     std::int64_t done = 0;
     std::exception_ptr failure;
     std::atomic<bool> interrupted = false;
-    ProgressLine progress("runs", !options.quiet);
+    ProgressLine progress("runs left", !options.quiet);  // of those pending when the command started
     const auto keep_going = [&] { return !interrupted && !stop(); };
     const auto work = [&] {
         try {

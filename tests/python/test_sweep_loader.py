@@ -216,6 +216,12 @@ def test_damage_inside_a_log_loses_only_the_damaged_run(sweep_dir, tmp_path):
     kept = clean.drop_sel(run=lost)
     for metric in trustsim.METRICS:
         np.testing.assert_array_equal(ds[metric].values, kept[metric].values, err_msg=metric)
+    # The damaged log beside an intact copy of every run (as another writer's resume leaves it): nothing is missing, and it says so.
+    log.rename(damaged / "results" / "shard-0.tsr")
+    shutil.copy(sweep_dir / "results" / "local.tsr", log)
+    with pytest.warns(UserWarning, match="are damaged and were skipped; every run is recorded intact, so none is missing"):
+        whole = trustsim.open_sweep(damaged)
+    assert whole.sizes["run"] == 12 and whole.attrs["missing_runs"] == []
 
 
 def test_summarize_replicates_and_open_sweep_take_a_path_and_one_metric(sweep_dir):
