@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import warnings
 import zlib
 from contextlib import contextmanager
@@ -249,9 +250,14 @@ def _read_logs(directory: Path, metrics: list[int]) -> tuple[dict[int, tuple[np.
 
 
 def _parameter_coords(names: list[str], values: list[list[str]]) -> dict[str, np.ndarray]:
+    """Each swept parameter's values: whole numbers (a count, a number of steps) as integers, other numbers
+    as floats, anything else (a file, a section) as the YAML text."""
     coords = {}
     for k, name in enumerate(names):
         column = [v[k] for v in values]
+        if all(re.fullmatch(r"[-+]?\d+", v.strip()) for v in column):
+            coords[name] = np.array([int(v) for v in column], dtype=np.int64)
+            continue
         try:
             coords[name] = np.array([float(v) for v in column])
         except ValueError:

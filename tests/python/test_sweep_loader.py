@@ -69,6 +69,9 @@ def test_runs_of_different_lengths_are_padded_alike_in_directory_and_merge(tmp_p
     statistics = trustsim.open_statistics(tmp_path / "merged.h5", metrics=["trust"])
     assert list(statistics.data_vars) == ["trust"]
     assert list(statistics["simulation.steps"].values) == [5, 8]
+    # Whole numbers are integers, in the directory and the merged file alike (a count of steps is no float).
+    for path in (tmp_path / "out", tmp_path / "merged.h5"):
+        assert trustsim.open_sweep(path)["simulation.steps"].dtype == np.int64
     assert np.isnan(statistics["trust"].sel(point=0).values[5:]).all()  # no replicate has these steps
     assert not np.isnan(statistics["trust"].sel(point=0).values[:5]).any()
 
