@@ -42,8 +42,9 @@ public:
     Simulation& operator=(const Simulation&) = delete;
 
     // What a run of `spec` holds at its peak, so that a population too large for the machine is refused
-    // before it is built.
-    static MemoryEstimate estimated_memory(const ModelSpec& spec);
+    // before it is built. A sweep's runs take no snapshots (Snapshots::none), whatever the spec records.
+    enum class Snapshots { as_recorded, none };
+    static MemoryEstimate estimated_memory(const ModelSpec& spec, Snapshots snapshots = Snapshots::as_recorded);
 
     // Runs every step, reporting to the recorder. Returns false if the progress callback stopped it.
     bool run(Recorder& recorder);

@@ -269,14 +269,19 @@ int validate(const std::string& path, const std::vector<std::string>& overrides,
     std::cout << path << ": valid (" << counted(spec.simulation.steps, "step") << ", " << counted(spec.customers.count, "customer") << ", "
               << counted(std::ssize(spec.firms), "firm") << ", " << counted(std::ssize(spec.events), "event") << ")\n";
     const int threads = omp_get_max_threads();
-    std::cout << "memory: a run needs about " << io::memory_text(Simulation::estimated_memory(spec).bytes(threads)) << " at its peak with "
-              << counted(threads, "thread") << "\n";
+    std::cout << "memory: `trustsim run` needs about " << io::memory_text(Simulation::estimated_memory(spec).bytes(threads)) << " at its peak with "
+              << counted(threads, "thread");
+    const bool swept = scenario.sweep.method != "single" || scenario.sweep.replicates > 1;
+    if (const auto largest = io::largest_sweep_point(scenario, 1); swept && largest >= 0)  // a sweep's runs take no snapshots
+        std::cout << "; a run of the sweep, about " << io::memory_text(scenario.sweep.point_memory[static_cast<std::size_t>(largest)].bytes(1))
+                  << " with 1 thread (point " << largest << ", the largest)";
+    std::cout << "\n";
     try {
         io::check_fits_in_memory(scenario, threads);  // as `trustsim run` would run it here
     } catch (const UserError& e) {  // valid, but not for this machine: say so without failing (it may be meant for a cluster node)
         std::cout << "note: " << e.problem() << "\n";
     }
-    if (scenario.sweep.method != "single" || scenario.sweep.replicates > 1) print_run_table(scenario);
+    if (swept) print_run_table(scenario);
     return ok;
 }
 

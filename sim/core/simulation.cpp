@@ -626,7 +626,7 @@ StepMetrics Simulation::State::firms_phase(const std::vector<double>& tally, con
     return metrics;
 }
 
-MemoryEstimate Simulation::estimated_memory(const ModelSpec& spec) {
+MemoryEstimate Simulation::estimated_memory(const ModelSpec& spec, Snapshots snapshots) {
     const auto firms = static_cast<double>(spec.firms.size());
     double scandals = 0, employees = 0;
     for (const auto& e : spec.events) scandals += e.kind == Event::Kind::scandal ? 1 : 0;
@@ -641,14 +641,18 @@ MemoryEstimate Simulation::estimated_memory(const ModelSpec& spec) {
         case NetworkSpec::Kind::edge_list: edge_ends = spec.network.edges ? 2.0 * static_cast<double>(spec.network.edges->size()) : 0; break;
         default: edge_ends = spec.network.mean_degree * static_cast<double>(spec.customers.count);
     }
-    // Each edge end: 4 bytes in the network. At its construction, the generators' per-block edge lists (4 bytes
-    // per end, and half as much again, on average, of growth slack) are concatenated into one (4 more); an
-    // edge-list file's edges are held by the scenario and copied for construction (8 bytes per end).
-    const double network = 4 * edge_ends, construction = (spec.network.kind == NetworkSpec::Kind::edge_list ? 8 : 6) * edge_ends;
+    // Each edge end: 4 bytes in the network, and an edge-list file's edges (4 more) held by the scenario for
+    // the whole run. At its construction, the generators' per-block edge lists (4 bytes per end, and half as
+    // much again, on average, of growth slack) are concatenated into one (4 more); a file's edges are copied.
+    const bool edge_list = spec.network.kind == NetworkSpec::Kind::edge_list;
+    const double network = (edge_list ? 8 : 4) * edge_ends, construction = (edge_list ? 4 : 6) * edge_ends;
     // A snapshot copies what it shows (per customer: firm, trust and perception in each firm) while it is
     // written; that is after construction, so the larger of the two is the peak.
-    const double snapshot = (spec.record.snapshot_customers ? (sizeof(std::int16_t) + firms * 5 * sizeof(float)) * static_cast<double>(spec.customers.count) : 0) +
-                            (spec.record.snapshot_employees ? (sizeof(std::int16_t) + 5 * sizeof(float)) * employees : 0);
+    const auto& record = spec.record;
+    const bool taken = snapshots == Snapshots::as_recorded;
+    const double snapshot =
+        (taken && record.snapshot_customers ? (sizeof(std::int16_t) + firms * 5 * sizeof(float)) * static_cast<double>(spec.customers.count) : 0) +
+        (taken && record.snapshot_employees ? (sizeof(std::int16_t) + 5 * sizeof(float)) * employees : 0);
     // A thread's batch of listeners holds, per contact, its record and a news count (and, well mixed, the
     // contact drawn), sized for the batch with the most contacts: a few kB at ten contacts each, tens of MB at
     // the 10,000 a well-mixed market may draw, or with a hub of millions in an edge list.

@@ -76,7 +76,7 @@ void check_output_file(const std::string& output, bool force) {
     if (const auto extension = path.extension(); extension == ".yaml" || extension == ".yml")  // even with --force: a scenario's name
         throw UserError(where, "the output is named like a scenario (" + extension.string() + "), and would be an HDF5 file",
                         "name it " + fs::path(path).replace_extension(".h5").string());
-    if (fs::exists(path, error) && !force)
+    if (fs::exists(fs::symlink_status(path, error)) && !force)  // a link, even to nothing, is an existing name
         throw UserError(where, "the output file already exists", "pass --force to overwrite it, or choose another name with -o");
     if (fs::exists(directory, error) && !fs::is_directory(directory, error))
         throw UserError(where, directory + " is a file, not a directory", "choose another -o");

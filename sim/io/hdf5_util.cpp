@@ -1,10 +1,12 @@
 #include "hdf5_util.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -191,30 +193,53 @@ void Appender::write(const void* rows, hsize_t count) {
 }
 
 namespace {
-std::atomic<const char*> current_temporary{nullptr};  // a command writes one output at a time
-static_assert(std::atomic<const char*>::is_always_lock_free);
+// The temporary file a forced stop removes: the latest TemporaryOutput's (a command writes one output at a
+// time). Its path is copied into storage that is never freed, so that a signal handler, on whatever thread
+// it runs, never reads a string being destroyed.
+char registered_path[PATH_MAX];
+std::atomic<const TemporaryOutput*> registered_owner{nullptr};
+std::atomic<bool> registered{false};
+static_assert(std::atomic<const TemporaryOutput*>::is_always_lock_free && std::atomic<bool>::is_always_lock_free);
+
+void unregister(const TemporaryOutput* owner) {
+    if (auto expected = owner; registered_owner.compare_exchange_strong(expected, nullptr)) registered = false;
+}
 }  // namespace
 
 TemporaryOutput::TemporaryOutput(std::string output, bool overwrite)
     : output_(std::move(output)), path_(output_ + ".tmp." + std::to_string(::getpid())), overwrite_(overwrite) {
-    current_temporary = path_.c_str();
+    registered = false;
+    if (path_.size() >= sizeof registered_path) return;  // not removed by a forced stop; the path would not fit
+    std::copy(path_.c_str(), path_.c_str() + path_.size() + 1, registered_path);
+    registered_owner = this;
+    registered = true;
 }
 
 TemporaryOutput::~TemporaryOutput() {
     std::error_code ignored;  // the message that matters is the one that brought us here
     if (!kept_) std::filesystem::remove(path_, ignored);
-    current_temporary = nullptr;  // after the removal: a signal meanwhile still finds the file to remove
+    unregister(this);  // after the removal: a signal meanwhile still finds the file to remove
 }
 
 namespace {
 
 // rename(2) that fails with EEXIST instead of replacing an existing file. File systems without
-// RENAME_NOREPLACE get a hard link and an unlink, which refuse an existing name in the same way.
+// RENAME_NOREPLACE get a hard link (refused on an existing name in the same way) and an unlink; those
+// without hard links either (some FUSE and SMB mounts) a check and a rename, with the small race of a check.
 int rename_no_replace(const char* from, const char* to) {
     if (::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
     if (errno != EINVAL && errno != ENOSYS) return -1;
-    if (::link(from, to) != 0) return -1;
-    return ::unlink(from);
+    if (::link(from, to) == 0) {
+        ::unlink(from);  // the output is in place; a temporary name left beside it is only a second name
+        return 0;
+    }
+    if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) return -1;
+    struct stat existing {};
+    if (::lstat(to, &existing) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return std::rename(from, to);
 }
 
 }  // namespace
@@ -223,7 +248,7 @@ void TemporaryOutput::move_into_place() {
     const int result = overwrite_ ? std::rename(path_.c_str(), output_.c_str()) : rename_no_replace(path_.c_str(), output_.c_str());
     const int error = errno;
     kept_ = true;  // in place, or (if the rename failed) left where the message says
-    current_temporary = nullptr;
+    unregister(this);
     if (result == 0) return;
     if (error == EEXIST)
         throw UserError({output_, 0, 0, ""}, "the output file appeared while this one was written (another run given the same name?) and was left as it is",
@@ -235,5 +260,5 @@ void TemporaryOutput::move_into_place() {
 }  // namespace trustsim::io::h5
 
 namespace trustsim::io {
-const char* temporary_output_path() noexcept { return h5::current_temporary.load(); }
+const char* temporary_output_path() noexcept { return h5::registered ? h5::registered_path : nullptr; }
 }  // namespace trustsim::io

@@ -1065,9 +1065,10 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
     for (std::size_t i = 0; i < overrides.size(); ++i) {
         overridden.push_back(apply_override(root, overrides[i]));
         // The user's --set options (a sweep point's own come after them, and replace them on purpose). A key
-        // inside a section set earlier refines it; the same key again, or its section, would discard the earlier.
+        // inside a section set earlier refines it, unless that section's value gives the key too; the same key
+        // again, or its section, would discard the earlier.
         for (std::size_t earlier = 0; with_sweep && earlier < i; ++earlier)
-            if (within(overridden[earlier], overridden[i]))
+            if (within(overridden[earlier], overridden[i]) || override_sets(overrides[earlier], overridden[i]))
                 throw UserError({"--set " + overrides[i], 0, 0, overridden[i]}, "it replaces what --set " + overrides[earlier] + " sets, which would be lost",
                                 "keep one of them, or write both in one --set (e.g. --set \"customers={count: 5000, opportunist_share: 0.2}\")");
     }
@@ -1100,7 +1101,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
             reader.fail(root["sweep"], "sweep", "point " + std::to_string(p) + " (" + join(point) + ") is not a valid scenario: " +
                         format_error(UserError(e.where(), e.problem(), "")), e.fix());
         }
-        loaded.sweep.point_memory.push_back(Simulation::estimated_memory(spec));
+        loaded.sweep.point_memory.push_back(Simulation::estimated_memory(spec, Simulation::Snapshots::none));  // a sweep's runs record no snapshots
         if (const auto& file = spec.network.file; spec.network.edges && file != loaded.spec.network.file) {
             auto& lists = loaded.sweep.point_edge_lists;
             if (std::none_of(lists.begin(), lists.end(), [&](const auto& list) { return list.first == file; })) lists.emplace_back(file, spec.network.edges);
@@ -1161,6 +1162,40 @@ LoadedScenario load_scenario_file(const std::string& path, const std::vector<std
     if (text.starts_with("\x89HDF\r\n\x1a\n"))
         throw UserError({path, 0, 0, ""}, "this is an HDF5 file (a result?), not a scenario", "give the scenario's YAML file; `trustsim info " + path + "` describes a result");
     return load_scenario_text(text, path, overrides, fs::path(path).parent_path().string());
+}
+
+bool override_sets(const std::string& assignment, const std::string& key_path) {
+    const auto at = assignment.find('=');
+    const auto set = assignment.substr(0, at);
+    if (at == std::string::npos || !within(key_path, set)) return false;
+    Node node;
+    try {
+        node = YAML::Load(assignment.substr(at + 1));
+    } catch (const YAML::Exception&) {
+        return false;  // refused, with its own message, when the scenario loads
+    }
+    const std::string rest = key_path.substr(set.size());  // ".key...", "[i]..." or empty
+    for (std::size_t i = 0; i < rest.size();) {
+        const Node& here = node;  // read through a const node: a non-const operator[] would add the key
+        if (rest[i] == '.') {
+            const auto end = std::min(rest.find_first_of(".[", i + 1), rest.size());
+            const auto key = rest.substr(i + 1, end - i - 1);
+            if (!here.IsMap() || !here[key]) return false;
+            node.reset(here[key]);
+            i = end;
+        } else if (rest[i] == '[') {
+            const auto close = rest.find(']', i);
+            std::size_t index = 0;
+            if (close == std::string::npos || std::from_chars(rest.data() + i + 1, rest.data() + close, index).ec != std::errc() ||
+                !here.IsSequence() || index >= here.size())
+                return false;
+            node.reset(here[index]);
+            i = close + 1;
+        } else {
+            return false;
+        }
+    }
+    return true;
 }
 
 std::string memory_text(double bytes) {

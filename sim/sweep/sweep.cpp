@@ -421,7 +421,7 @@ io::LoadedScenario prepare_sweep(const SweepOptions& options) {
     auto scenario = io::load_scenario_file(options.scenario, options.overrides);
     for (const auto& assignment : options.overrides)
         for (const auto& parameter : scenario.sweep.parameters)
-            if (const auto set = assignment.substr(0, assignment.find('=')); io::within(set, parameter) || io::within(parameter, set))
+            if (const auto set = assignment.substr(0, assignment.find('=')); io::within(set, parameter) || io::override_sets(assignment, parameter))
                 throw UserError({"--set " + assignment, 0, 0, set}, "the sweep varies " + parameter + ": every run would take the sweep's value, not this one",
                                 "remove this --set, or take " + parameter + " out of the sweep");
     io::check_sweep_fits_in_memory(scenario, options.jobs, options.threads_per_run);
@@ -591,7 +591,7 @@ std::string write_slurm(const SweepOptions& options, const SlurmOptions& slurm, 
     auto memory = slurm.memory;
     if (memory.empty()) {  // the points' sizes, which may all differ from the scenario's own
         const auto point = io::largest_sweep_point(scenario, options.threads_per_run);
-        const auto largest = point < 0 ? Simulation::estimated_memory(scenario.spec) : scenario.sweep.point_memory[static_cast<std::size_t>(point)];
+        const auto largest = point < 0 ? Simulation::estimated_memory(scenario.spec, Simulation::Snapshots::none) : scenario.sweep.point_memory[static_cast<std::size_t>(point)];
         memory = std::to_string(static_cast<std::int64_t>(std::ceil(1.25 * largest.bytes(options.threads_per_run) / (1 << 20))) + 64) + "M";
     }
     const auto sweep_script = dir / "sweep.sbatch";

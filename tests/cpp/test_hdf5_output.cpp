@@ -309,6 +309,10 @@ TEST_CASE("an existing file is kept unless forced") {
 
     write_run(path, test_spec(7), true);
     CHECK(attribute<std::int64_t>(open_file(path), "steps", H5T_NATIVE_INT64) == 7);
+
+    // A symbolic link is an existing name, even one to nothing: refused before the run, not after it.
+    fs::create_symlink("nowhere.h5", dir / "link.h5");
+    CHECK_THAT(user_error([&] { io::Hdf5Recorder file(options(dir / "link.h5")); }), Catch::Contains("already exists"));
 }
 
 TEST_CASE("a file that takes the output's name during the run is kept, and the finished run stays beside it") {

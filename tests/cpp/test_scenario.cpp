@@ -194,6 +194,12 @@ TEST_CASE("--set overrides go through the same validation") {
     CHECK(e.where().file == "--set customers.count=200");
     CHECK_THAT(e.problem(), Catch::Contains("replaces what --set customers.count=100 sets"));
     CHECK_THAT(error_of(two_firms, {"customers.count=100", "customers={count: 5}"}).problem(), Catch::Contains("--set customers.count=100"));
+    // A section whose value gives the key, then the key: the earlier value would be lost as well.
+    CHECK_THAT(error_of(two_firms, {"customers={count: 5}", "customers.count=6"}).problem(), Catch::Contains("--set customers={count: 5}"));
+    CHECK_THAT(error_of(two_firms, {"firms=[{name: A, price: 2}, {name: B}]", "firms[0].price=3"}).problem(), Catch::Contains("--set firms=["));
+    CHECK(override_sets("customers={honesty: {dist: beta, a: 2, b: 2}}", "customers.honesty.a"));
+    CHECK_FALSE(override_sets("customers={honesty: {dist: beta, a: 2, b: 2}}", "customers.count"));
+    CHECK_FALSE(override_sets("customers.count=5", "customers"));
     // A section and then a key inside it refines it; distinct keys are independent.
     const auto refined = load_scenario_text(two_firms, "o.yaml", {"firms[0]={name: A, price: 2}", "firms[0].margin=0.4", "firms[1].price=4"}).spec;
     CHECK(refined.firms[0].price == 2);

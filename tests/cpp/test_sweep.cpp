@@ -402,7 +402,7 @@ TEST_CASE("damage in another writer's log, whose run a resume ran again: merge s
 TEST_CASE("a sweep refuses a --set of a parameter it varies, which every run would ignore") {
     TempDir dir;
     auto options = options_for(dir.path, "sweep:\n  grid: {'firms[0].trust_first': [0.1, 0.9]}\n");
-    for (const auto* assignment : {"firms[0].trust_first=0.5", "firms[0]={name: A}"}) {
+    for (const auto* assignment : {"firms[0].trust_first=0.5", "firms[0]={name: A, trust_first: 0.5}", "firms=[{name: A, trust_first: 0.5}, {name: B}]"}) {
         options.overrides = {assignment};
         try {
             sweep::prepare_sweep(options);
@@ -413,8 +413,12 @@ TEST_CASE("a sweep refuses a --set of a parameter it varies, which every run wou
         }
     }
     CHECK_FALSE(fs::exists(options.outdir));
-    options.overrides = {"firms[1].trust_first=0.5"};
-    CHECK(sweep::prepare_sweep(options).spec.firms[1].trust_first == 0.5);
+    // Another key, or a section holding the parameter whose value does not give it: the sweep refines it.
+    options.overrides = {"firms[1].trust_first=0.5", "firms[0]={name: A, price: 3}"};
+    const auto scenario = sweep::prepare_sweep(options);
+    CHECK(scenario.spec.firms[1].trust_first == 0.5);
+    CHECK(io::load_sweep_run(scenario, 1).spec.firms[0].price == 3);
+    CHECK(io::load_sweep_run(scenario, 1).spec.firms[0].trust_first == 0.9);
 }
 
 TEST_CASE("a sweep refuses a directory holding other files, and starts in an empty one") {

@@ -47,18 +47,24 @@ def test_results_do_not_depend_on_the_thread_count(scenario, tmp_path):
     assert_identical(tmp_path / "t1.h5", tmp_path / "t3.h5")
 
 
-@pytest.mark.parametrize("network", ["{type: none}", "{type: erdos_renyi, mean_degree: 10}"])
+@pytest.mark.parametrize("network", ["{type: none}", "{type: erdos_renyi, mean_degree: 10}", "{type: edge_list, file: edges.txt}"])
 def test_a_runs_peak_memory_is_within_what_validate_estimates(tmp_path, network):
-    """The estimate `validate` prints is the one the memory check and a sweep's SLURM request use: a run
-    (3 firms, a snapshot of every customer at the last step, as by default) must not exceed it, and it must
-    not be so generous that it refuses runs that fit."""
+    """The estimate `validate` prints is the one the memory check uses: a run (3 firms, a snapshot of every
+    customer and employee at the last step, as by default) must not exceed it, and it must not be so
+    generous that it refuses runs that fit. An edge list's edges stay in the scenario for the whole run."""
+    customers = 1_000_000
+    if "edge_list" in network:
+        customers = 500_000
+        pairs = np.random.default_rng(1).integers(0, customers, (2_600_000, 2))
+        np.savetxt(tmp_path / "edges.txt", pairs[pairs[:, 0] != pairs[:, 1]], fmt="%d")
     scenario = tmp_path / "big.yaml"
-    scenario.write_text(f"simulation: {{steps: 3}}\ncustomers: {{count: 1000000}}\nnetwork: {network}\n"
-                        "firms:\n  - name: A\n  - name: B\n  - name: C\n")
+    scenario.write_text(f"simulation: {{steps: 3}}\ncustomers: {{count: {customers}}}\nnetwork: {network}\n"
+                        "firms:\n  - {name: A, employees: 20000}\n  - name: B\n  - name: C\n")
     validated = trustsim("validate", scenario, env={**os.environ, "OMP_NUM_THREADS": "2"}).stdout
-    amount, unit = re.search(r"a run needs about ([\d.]+) (MiB|GiB) at its peak with 2 threads", validated).groups()
+    amount, unit = re.search(r"`trustsim run` needs about ([\d.]+) (MiB|GiB) at its peak with 2 threads", validated).groups()
     estimate = float(amount) * 2 ** (20 if unit == "MiB" else 30)
-    _, baseline, _ = peak_resident_bytes("run", scenario, "--set", "customers.count=10", "-o", tmp_path / "small.h5", "-q", "--threads", "2")
+    _, baseline, _ = peak_resident_bytes("run", scenario, "--set", "customers.count=10", "--set", "network={type: none}", "--set", "firms=[{name: A}, {name: B}, {name: C}]",
+                                         "-o", tmp_path / "small.h5", "-q", "--threads", "2")
     exit_code, peak, stderr = peak_resident_bytes("run", scenario, "-o", tmp_path / "big.h5", "-q", "--threads", "2")
     assert exit_code == 0, stderr
     used = peak - baseline  # the process's own libraries and HDF5's buffers are there at any size

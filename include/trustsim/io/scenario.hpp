@@ -58,6 +58,9 @@ LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run);
 
 // Whether key path `inner` is `outer` or lies inside it (outer.key..., outer[i]...).
 bool within(const std::string& inner, const std::string& outer);
+// Whether the --set `assignment` ("path=value") gives `key_path`: its path, or a key its value holds
+// (customers={count: 5} gives customers.count).
+bool override_sets(const std::string& assignment, const std::string& key_path);
 // Memory for people: "150 MiB", "1.6 GiB".
 std::string memory_text(double bytes);
 // Refuses, up front, a scenario whose run on `threads` threads would not fit in this machine's memory.
