@@ -10,6 +10,8 @@ namespace trustsim {
 
 // Keeps what the end-of-run summary needs, as running sums (a run may have millions of steps): per firm, final
 // trust and share, NPS over the last tenth of the run (buyers' NPS is noisy step to step), and cumulative profit.
+// The last tenth is of the spec's simulation.steps: the summary is of a whole run (trustsim run prints none
+// for a stopped one).
 class SummaryRecorder final : public Recorder {
 public:
     struct FirmSummary {

@@ -120,6 +120,8 @@ int run(const RunOptions& options) {
         std::cerr << "trustsim: note: --threads " << threads << " on " << cores << " cores; threads waiting for a core slow the run down "
                   << "(results are not affected). For the fastest run use --threads " << cores << ".\n";
     io::check_fits_in_memory(scenario, threads);
+    if (options.output.empty() && !std::filesystem::is_regular_file(options.scenario))  // a pipe's name (/dev/fd/63) names nothing
+        throw UserError({options.scenario, 0, 0, ""}, "a scenario read from a pipe has no name for the output", "give the output's name with -o, e.g. -o run.h5");
     const std::string output =
         options.output.empty() ? std::filesystem::path(options.scenario).stem().string() + ".h5" : options.output;
 

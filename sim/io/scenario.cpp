@@ -423,7 +423,7 @@ std::string apply_override(Node& root, const std::string& assignment) {
     const std::string path = assignment.substr(0, at);
     Node value;
     try {
-        value = YAML::Clone(YAML::Load(assignment.substr(at + 1)));  // a clone has no marks: a --set value has no line in the file
+        value = YAML::Load(assignment.substr(at + 1));
     } catch (const YAML::Exception& e) {
         throw UserError(location, "the value is not valid YAML: " + e.msg, "quote it or fix its syntax");
     }
@@ -1014,9 +1014,9 @@ std::vector<Edge> read_edge_list(const std::string& path, std::int64_t customers
 
 namespace {
 
-// What a load is for: a scenario as given (its sweep read, every point checked, the --set options the
-// user's), a run of its sweep (resolved, for the run's file), or the check of a sweep point (the spec only).
-enum class Loading { scenario, sweep_run, point_check };
+// What a load is for: a scenario as given (its sweep read and every point checked, its resolved text, the
+// --set options the user's), or one run of it (a sweep point's check, a sweep's run: the spec alone).
+enum class Loading { scenario, one_run };
 
 LoadedScenario load(std::string_view text, const std::string& name, const std::vector<std::string>& overrides, const std::string& base_dir,
                     Loading purpose, EdgeLists* points_edge_lists = nullptr) {
@@ -1074,7 +1074,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
     }
     const Reader reader(name, std::move(overridden), edge_lists);
     LoadedScenario loaded{read_spec(reader, root, base_dir), {}, {}, std::string(text), name, base_dir, overrides};
-    if (purpose != Loading::point_check) loaded.resolved_yaml = resolved_yaml(loaded.spec);
+    if (with_sweep) loaded.resolved_yaml = resolved_yaml(loaded.spec);
     if (!with_sweep) return loaded;
     loaded.sweep = read_sweep(reader, root["sweep"], static_cast<std::uint64_t>(loaded.spec.simulation.seed), base_dir);
     const auto scenario_firms = loaded.spec.firm_names();  // a sweep's runs share one list of firms (a merged file has one)
@@ -1083,7 +1083,7 @@ LoadedScenario load(std::string_view text, const std::string& name, const std::v
         for (auto& o : point_overrides(loaded.sweep, p)) point.push_back(std::move(o));
         ModelSpec spec;
         try {
-            spec = load(text, name, point, base_dir, Loading::point_check, &edge_lists).spec;
+            spec = load(text, name, point, base_dir, Loading::one_run, &edge_lists).spec;
         } catch (const UserError& e) {
             // A bad parameter is reported where the sweep names it, with the value this point gave it.
             const auto& parameters = loaded.sweep.parameters;
@@ -1139,14 +1139,17 @@ LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run) 
     auto overrides = scenario.overrides;
     for (auto& o : point_overrides(scenario.sweep, r.point)) overrides.push_back(std::move(o));
     overrides.push_back("simulation.seed=" + std::to_string(r.seed));
-    return load(scenario.text, scenario.name, overrides, scenario.base_dir, Loading::sweep_run);
+    return load(scenario.text, scenario.name, overrides, scenario.base_dir, Loading::one_run);
 }
 
 LoadedScenario load_scenario_file(const std::string& path, const std::vector<std::string>& overrides) {
     std::error_code error;
-    if (!fs::exists(path, error)) throw UserError({path, 0, 0, ""}, "there is no scenario file here", "check the path");
-    if (fs::is_directory(path, error)) throw UserError({path, 0, 0, ""}, "this is a folder, not a scenario file", "name the scenario file, e.g. scenarios/baseline.yaml");
-    // Read, not sized first: a pipe (--scenario <(...)) has no size; at most one byte past the limit is read.
+    const auto status = fs::status(path, error);
+    if (error && error != std::errc::no_such_file_or_directory)
+        throw UserError({path, 0, 0, ""}, "cannot read the scenario file: " + error.message(), "check the path and its permissions");
+    if (!fs::exists(status)) throw UserError({path, 0, 0, ""}, "there is no scenario file here", "check the path");
+    if (fs::is_directory(status)) throw UserError({path, 0, 0, ""}, "this is a folder, not a scenario file", "name the scenario file, e.g. scenarios/baseline.yaml");
+    // Read, not sized first: a pipe (run <(generate)) has no size; reading stops within a chunk of the limit.
     errno = 0;
     std::ifstream in(path, std::ios::binary);
     if (!in) throw UserError({path, 0, 0, ""}, std::string("cannot read the scenario file: ") + std::strerror(errno), "check its permissions");
@@ -1161,7 +1164,9 @@ LoadedScenario load_scenario_file(const std::string& path, const std::vector<std
     if (in.bad()) throw UserError({path, 0, 0, ""}, "cannot read the scenario file", "check the file and its permissions");
     if (text.starts_with("\x89HDF\r\n\x1a\n"))
         throw UserError({path, 0, 0, ""}, "this is an HDF5 file (a result?), not a scenario", "give the scenario's YAML file; `trustsim info " + path + "` describes a result");
-    return load_scenario_text(text, path, overrides, fs::path(path).parent_path().string());
+    // Relative paths in it (an edge list) are read from its folder; from the current one for a pipe's.
+    const auto folder = fs::is_regular_file(status) ? fs::path(path).parent_path().string() : std::string(".");
+    return load_scenario_text(text, path, overrides, folder);
 }
 
 bool override_sets(const std::string& assignment, const std::string& key_path) {

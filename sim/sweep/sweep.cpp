@@ -175,7 +175,8 @@ void write_atomically(const fs::path& path, const std::string& content, fs::perm
         errno = 0;
         std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
         out << content;
-        if (!out.flush()) error = std::error_code(errno != 0 ? errno : EIO, std::generic_category());  // the stream keeps no reason: the system's is in errno
+        out.close();  // checked: a network file system may report a full disk or quota only here
+        if (!out) error = std::error_code(errno != 0 ? errno : EIO, std::generic_category());  // the stream keeps no reason: the system's is in errno
     }
     if (!error) fs::permissions(temporary, permissions, error);
     if (!error) fs::rename(temporary, path, error);

@@ -53,7 +53,8 @@ LoadedScenario load_scenario_text(std::string_view text, const std::string& name
 
 // Run `run` of a sweep: its point, replicate and seed.
 SweepRun sweep_run(const LoadedScenario& scenario, std::int64_t run);
-// The scenario of one run of a sweep: the base scenario with the point's values and the run's seed.
+// The scenario of one run of a sweep: the base scenario with the point's values and the run's seed (its
+// spec; its text is the sweep's, and no resolved text is made for it).
 LoadedScenario load_sweep_run(const LoadedScenario& scenario, std::int64_t run);
 
 // Whether key path `inner` is `outer` or lies inside it (outer.key..., outer[i]...).
