@@ -223,9 +223,13 @@ private:
 
 constexpr std::uint64_t max_yaml_nodes = 1'000'000;  // a scenario has hundreds; far more is a mistake or an attack
 
-// Edge lists read while loading a scenario, by path and customer count (their ids are checked against
-// it): a sweep's points mostly share one, which is then read once, not once per point.
-using EdgeLists = std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<const std::vector<Edge>>>;
+// Edge lists read while loading a scenario, by path, with their largest customer id: a sweep's points share
+// one list (also across customer counts), which is then read and held once, not once per point.
+struct EdgeList {
+    std::shared_ptr<const std::vector<Edge>> edges;
+    std::int64_t largest_id = -1;
+};
+using EdgeLists = std::map<std::string, EdgeList>;
 
 // Reads one YAML tree; knows the file name and which key paths came from --set, for messages.
 class Reader {
@@ -556,12 +560,17 @@ NetworkSpec read_network(const Reader& r, const Node& node, std::int64_t custome
             r.fail(node["file"], "network.file", "'" + path.string() + "' is not a regular file (a pipe or a device?): every run of a sweep reads it again",
                    "write the edges to a file and name it");
         network.file = path.string();
-        auto& edges = r.edge_lists()[{network.file, customers}];
-        if (!edges) edges = std::make_shared<const std::vector<Edge>>(read_edge_list(network.file, customers));
-        if (edges->empty())
+        auto& list = r.edge_lists()[network.file];
+        if (!list.edges) {
+            list.edges = std::make_shared<const std::vector<Edge>>(read_edge_list(network.file, customers));
+            for (const auto& e : *list.edges) list.largest_id = std::max<std::int64_t>({list.largest_id, e.a, e.b});
+        } else if (list.largest_id >= customers) {
+            read_edge_list(network.file, customers);  // throws, naming the line of an id out of this point's range
+        }
+        if (list.edges->empty())
             r.fail(node["file"], "network.file", "the edge list '" + path.string() + "' holds no edges",
                    "check the file (two customer ids per line); for a market without word of mouth write network: {type: none}");
-        network.edges = edges;
+        network.edges = list.edges;
     }
     return network;
 }

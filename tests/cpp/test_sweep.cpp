@@ -216,6 +216,17 @@ TEST_CASE("a sweep over an edge list refuses a resume after the file changed") {
     CHECK(sweep::read_results(options.outdir).size() == 2);
 }
 
+TEST_CASE("a sweep's points share one reading of an edge list, each checked against its own customer count") {
+    TempDir dir;
+    std::ofstream(dir.path / "edges.txt") << "0 1\n1 80\n2 3\n";
+    const auto network = "network: {type: edge_list, file: " + (dir.path / "edges.txt").string() + "}\n";
+    const auto fits = load(network + "sweep:\n  grid: {customers.count: [100, 90, 81]}\n");
+    CHECK(fits.sweep.points.size() == 3);
+    CHECK(fits.sweep.point_memory.size() == 3);
+    CHECK_THAT(problem(network + "sweep:\n  grid: {customers.count: [100, 50]}\n"),
+               Catch::Contains("point 1 (customers.count=50)") && Catch::Contains("edges.txt:2: network.file: customer id out of range in '1 80'"));
+}
+
 TEST_CASE("a sweep over edge lists refuses a resume after a point's file changed") {
     TempDir dir;
     const auto write_edges = [&](const std::string& name, int step) {
