@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <climits>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+
+#include "trustsim/io/temporary.hpp"
 
 namespace trustsim::io::h5 {
 
@@ -207,7 +209,7 @@ void unregister(const TemporaryOutput* owner) {
 }  // namespace
 
 TemporaryOutput::TemporaryOutput(std::string output, bool overwrite)
-    : output_(std::move(output)), path_(output_ + ".tmp." + std::to_string(::getpid())), overwrite_(overwrite) {
+    : output_(std::move(output)), path_(temporary_name(output_)), overwrite_(overwrite) {
     registered = false;
     if (path_.size() >= sizeof registered_path) return;  // not removed by a forced stop; the path would not fit
     std::copy(path_.c_str(), path_.c_str() + path_.size() + 1, registered_path);

@@ -113,7 +113,7 @@ private:
     Handle dataset_;
 };
 
-// The file an output is written to until it is complete (OUTPUT.tmp.PID, beside it), so that nothing
+// The file an output is written to until it is complete (OUTPUT.tmp.HOST.PID, beside it: io::temporary_name), so that nothing
 // incomplete ever has the output's name. Removed when this goes out of scope unless moved into place, so that
 // neither an error nor a stop leaves it behind. Without overwrite, a file that took the output's name while
 // this one was written (another run given the same -o) is kept, not replaced.

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <thread>
 
+#include "trustsim/io/temporary.hpp"
 #include "trustsim/progress.hpp"
 #include "trustsim/simulation.hpp"
 
@@ -131,7 +132,7 @@ bool write_all(int fd, const char* data, std::size_t size) {
 // Replaces a log that has damage inside by a copy of its intact records, and returns the copy's descriptor,
 // open for appending and locked (before it takes the log's name, so no other writer can take it meanwhile).
 int copy_intact_records(const std::string& path, const LogScan& scan) {
-    const auto temporary = path + ".tmp." + std::to_string(::getpid());
+    const auto temporary = io::temporary_name(path);
     int fd = -1;
     const auto fail = [&](const std::string& what) {
         const auto reason = std::string(std::strerror(errno));
@@ -169,7 +170,7 @@ std::string read_whole(const fs::path& path) {
 // Writes a small file completely or not at all (with the given permissions, set before it takes its name).
 void write_atomically(const fs::path& path, const std::string& content, fs::perms permissions = fs::perms::owner_read | fs::perms::owner_write |
                                                                                                    fs::perms::group_read | fs::perms::others_read) {
-    const auto temporary = path.string() + ".tmp." + std::to_string(::getpid());
+    const auto temporary = io::temporary_name(path.string());
     std::error_code error;
     {
         errno = 0;

@@ -14,6 +14,7 @@
 #include "support.hpp"
 #include "trustsim/errors.hpp"
 #include "trustsim/io/hdf5_output.hpp"
+#include "trustsim/io/temporary.hpp"
 #include "trustsim/summary.hpp"
 #include "trustsim/version.hpp"
 
@@ -280,7 +281,7 @@ TEST_CASE("without histograms the group still holds empty datasets of the right 
 TEST_CASE("the file appears under its name only on commit; an uncommitted one leaves nothing") {
     TempDir dir;
     const auto path = dir / "run.h5";
-    const auto temporary = path + ".tmp." + std::to_string(::getpid());
+    const auto temporary = io::temporary_name(path);
     {
         io::Hdf5Recorder file(options(path));
         run_into(file, test_spec());
@@ -318,7 +319,7 @@ TEST_CASE("an existing file is kept unless forced") {
 TEST_CASE("a file that takes the output's name during the run is kept, and the finished run stays beside it") {
     TempDir dir;
     const auto path = dir / "run.h5";
-    const auto temporary = path + ".tmp." + std::to_string(::getpid());
+    const auto temporary = io::temporary_name(path);
     io::Hdf5Recorder file(options(path));
     run_into(file, test_spec());
     std::ofstream(path) << "another run's result\n";  // another process given the same -o, finished first
