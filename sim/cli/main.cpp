@@ -105,9 +105,8 @@ int run(const RunOptions& options) {
     stop_on_signals();  // from the start, so no signal can leave a temporary file behind
     auto overrides = options.overrides;
     if (options.seed >= 0) {
-        static const std::regex gives_seed(R"(\bseed\s*:)");  // a whole section such as simulation={steps: 30, seed: 2}
-        for (const auto& o : overrides)
-            if (o.starts_with("simulation.seed=") || (o.starts_with("simulation=") && std::regex_search(o, gives_seed)))
+        for (const auto& o : overrides)  // simulation.seed=3, or a section that gives it: simulation={steps: 30, seed: 2}
+            if (io::override_sets(o, "simulation.seed"))
                 throw UserError({"--seed " + std::to_string(options.seed), 0, 0, ""}, "--seed and --set " + o + " both give the seed", "keep one of them");
         overrides.push_back("simulation.seed=" + std::to_string(options.seed));
     }

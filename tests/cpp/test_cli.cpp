@@ -183,6 +183,7 @@ TEST_CASE("--seed and --set simulation.seed together are refused; a tiny well-mi
     CHECK_FALSE(fs::exists(dir / "s.h5"));
     CHECK_THAT(run("run " + scenario + " -o " + (dir / "s.h5") + small + " --seed 5 --set 'simulation={steps: 3, seed: 2}'").output,
                Catch::Contains("both give the seed"));
+    CHECK_THAT(run("run " + scenario + " -o " + (dir / "s.h5") + " --seed 5 --set 'simulation={\"seed\": 2}'").output, Catch::Contains("both give the seed"));
     CHECK(run("run " + scenario + " -q -o " + (dir / "s.h5") + " --set customers.count=500 --seed 5 --set 'simulation={steps: 3}'").status == 0);
     // Five customers, ten contacts drawn from the other four each step (with replacement).
     std::ofstream(dir / "tiny.yaml") << "firms: [{name: A}, {name: B}]\ncustomers: {count: 5}\nsimulation: {steps: 5}\n";
